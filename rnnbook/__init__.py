@@ -1,0 +1,15 @@
+"""rnnbook: the tested code behind the executable textbook on recurrent neural networks.
+
+Two backends mirror each other, with the same class names and the same parameter names
+and shapes as :mod:`torch.nn`:
+
+* :mod:`rnnbook.numpy`: from-scratch NumPy models with hand-written backward passes
+  (backpropagation through time written out line by line);
+* :mod:`rnnbook.torch`: the same models as :class:`torch.nn.Module` s written from the
+  equations, differentiated by autograd, running on CPU or CUDA.
+
+``import rnnbook.numpy`` needs only NumPy; ``import rnnbook.torch`` needs PyTorch.
+"""
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

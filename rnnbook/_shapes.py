@@ -1,0 +1,73 @@
+"""Shape checks shared by both backends.
+
+The checks work on shape tuples only, so the NumPy and the Torch layers raise the same
+``ValueError`` with the same message for the same bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def _fmt(shape: Sequence[int]) -> str:
+    return "(" + ", ".join(str(int(s)) for s in shape) + ")"
+
+
+def check_sequence_shape(
+    shape: Sequence[int], input_size: int, batch_first: bool
+) -> tuple[bool, int, int]:
+    """Check an input sequence's shape and return ``(batched, T, N)``.
+
+    Accepted shapes are torch.nn's: ``(T, N, d_x)``, or ``(N, T, d_x)`` when
+    ``batch_first``, or ``(T, d_x)`` for one unbatched sequence (``N`` is then 1).
+    """
+    layout = "(N, T, {d})" if batch_first else "(T, N, {d})"
+    expected = f"{layout.format(d=input_size)} or unbatched (T, {input_size})"
+    if len(shape) not in (2, 3):
+        raise ValueError(
+            f"input must have 2 or 3 dimensions, expected {expected}, got shape {_fmt(shape)}"
+        )
+    if shape[-1] != input_size:
+        raise ValueError(
+            f"input feature size must be input_size={input_size}, expected {expected}, "
+            f"got shape {_fmt(shape)}"
+        )
+    batched = len(shape) == 3
+    if batched:
+        n, t = (shape[0], shape[1]) if batch_first else (shape[1], shape[0])
+    else:
+        t, n = shape[0], 1
+    if t == 0:
+        raise ValueError(f"input sequence is empty (T=0): expected {expected} with T >= 1, got shape {_fmt(shape)}")
+    if n == 0:
+        raise ValueError(f"input batch is empty (N=0): expected {expected} with N >= 1, got shape {_fmt(shape)}")
+    return batched, int(t), int(n)
+
+
+def state_shape(num_layers: int, num_directions: int, batch: int, hidden_size: int, batched: bool) -> tuple[int, ...]:
+    """The shape of an initial or final state: ``(D * num_layers, N, d_h)``, or ``(D * num_layers, d_h)`` unbatched."""
+    if batched:
+        return (num_directions * num_layers, batch, hidden_size)
+    return (num_directions * num_layers, hidden_size)
+
+
+def check_state_shape(shape: Sequence[int], expected: Sequence[int], name: str = "hx") -> None:
+    """Raise ``ValueError`` unless ``shape == expected``, naming both."""
+    if tuple(int(s) for s in shape) != tuple(expected):
+        layout = "(D * num_layers, N, d_h)" if len(expected) == 3 else "(D * num_layers, d_h) for unbatched input"
+        raise ValueError(f"{name} must have shape {_fmt(expected)} {layout}, got shape {_fmt(shape)}")
+
+
+def check_same_shape(shape: Sequence[int], expected: Sequence[int], name: str) -> None:
+    """Raise ``ValueError`` unless an upstream gradient has the shape of the value it belongs to."""
+    if tuple(int(s) for s in shape) != tuple(expected):
+        raise ValueError(f"{name} must have shape {_fmt(expected)} (the shape forward returned), got shape {_fmt(shape)}")
+
+
+def check_layer_sizes(input_size: int, hidden_size: int, num_layers: int) -> None:
+    """Reject non-positive or non-integer layer sizes with a clear message."""
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")

@@ -1,0 +1,31 @@
+"""From-scratch NumPy recurrent networks with hand-written backward passes.
+
+Class names, constructor arguments, parameter names and shapes follow :mod:`torch.nn`, so
+weights load across ``rnnbook.numpy``, ``rnnbook.torch`` and ``torch.nn``.
+"""
+
+from .activations import (
+    d_relu,
+    d_sigmoid,
+    d_tanh,
+    log_softmax,
+    logsumexp,
+    relu,
+    relu_grad_from_output,
+    sigmoid,
+    sigmoid_grad_from_output,
+    softmax,
+    tanh,
+    tanh_grad_from_output,
+)
+from .gradcheck import check_layer_gradients, numerical_gradient, relative_error
+from .losses import cross_entropy
+from .recurrent import RecurrentLayer
+from .rnn import RNN, rnn_step_backward, rnn_step_forward
+
+__all__ = [
+    "RNN", "RecurrentLayer", "rnn_step_forward", "rnn_step_backward",
+    "tanh", "d_tanh", "tanh_grad_from_output", "sigmoid", "d_sigmoid", "sigmoid_grad_from_output",
+    "relu", "d_relu", "relu_grad_from_output", "logsumexp", "softmax", "log_softmax",
+    "cross_entropy", "numerical_gradient", "relative_error", "check_layer_gradients",
+]

@@ -1,0 +1,312 @@
+"""What every NumPy recurrent layer shares: parameters, stacking, directions, layouts, checks.
+
+A subclass (``RNN``; later ``LSTM`` and ``GRU``) supplies only the recurrence of one layer
+in one direction over a whole sequence, forward and backward:
+
+* ``_sequence_forward(x, state0, w)`` with ``x`` of shape ``(T, N, d_in)``
+  returns ``(out, state_T, cache)``: ``out`` is ``(T, N, d_h)``;
+* ``_sequence_backward(d_out, d_state_T, cache)`` returns ``(d_x, d_state0, d_w)``.
+
+States are tuples of ``(N, d_h)`` arrays: ``(h,)`` for RNN and GRU, ``(h, c)`` for LSTM.
+This base class runs those two methods layer by layer and direction by direction, reversing
+time for the ``_reverse`` direction, and handles ``batch_first``, unbatched input and the
+torch.nn parameter names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._shapes import (
+    check_layer_sizes,
+    check_same_shape,
+    check_sequence_shape,
+    check_state_shape,
+    state_shape,
+)
+
+Array = NDArray[np.floating]
+State = tuple[Array, ...]
+Weights = dict[str, Array | None]
+
+_WEIGHT_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    """An array from a NumPy array, a list or a torch tensor (without importing torch)."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+class RecurrentLayer:
+    """Base class of the NumPy recurrent layers; see the module docstring.
+
+    Subclasses set ``gate_count`` (rows of ``weight_ih`` per hidden unit: 1 for RNN, 3 for
+    GRU, 4 for LSTM) and ``state_count`` (1, or 2 for LSTM's ``(h, c)``).
+    """
+
+    gate_count: int = 1
+    state_count: int = 1
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        bidirectional: bool = False,
+        dtype: Any = np.float64,
+        seed: int | None = None,
+    ) -> None:
+        check_layer_sizes(input_size, hidden_size, num_layers)
+        dtype = np.dtype(dtype)
+        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if bidirectional else 1
+        self.dtype = dtype
+        self.params: dict[str, Array] = {}
+        self.reset_parameters(seed)
+        self.grads: dict[str, Array] = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._cache: dict[str, Any] | None = None
+
+    # ----------------------------------------------------------------- parameters
+    def _suffixes(self) -> tuple[str, ...]:
+        return ("", "_reverse")[: self.num_directions]
+
+    def _param_names(self, layer: int, suffix: str) -> dict[str, str]:
+        kinds = _WEIGHT_KINDS if self.bias else _WEIGHT_KINDS[:2]
+        return {kind: f"{kind}_l{layer}{suffix}" for kind in kinds}
+
+    def _param_shapes(self) -> dict[str, tuple[int, ...]]:
+        rows = self.gate_count * self.hidden_size
+        shapes: dict[str, tuple[int, ...]] = {}
+        for layer in range(self.num_layers):
+            d_in = self.input_size if layer == 0 else self.num_directions * self.hidden_size
+            for suffix in self._suffixes():
+                names = self._param_names(layer, suffix)
+                shapes[names["weight_ih"]] = (rows, d_in)
+                shapes[names["weight_hh"]] = (rows, self.hidden_size)
+                if self.bias:
+                    shapes[names["bias_ih"]] = (rows,)
+                    shapes[names["bias_hh"]] = (rows,)
+        return shapes
+
+    def reset_parameters(self, seed: int | None = None) -> None:
+        """Draw every parameter from U(-1/sqrt(d_h), 1/sqrt(d_h)), torch.nn's default."""
+        rng = np.random.default_rng(seed)
+        bound = 1.0 / np.sqrt(self.hidden_size)
+        self.params = {
+            name: rng.uniform(-bound, bound, size=shape).astype(self.dtype)
+            for name, shape in self._param_shapes().items()
+        }
+
+    def state_dict(self) -> dict[str, Array]:
+        """A copy of the parameters as NumPy arrays, keyed by torch.nn's names."""
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Load parameters from NumPy arrays or torch tensors keyed by torch.nn's names.
+
+        All names and shapes are checked before anything is assigned, so a bad mapping
+        leaves the layer unchanged. Values are converted to the layer's dtype.
+        """
+        expected = self._param_shapes()
+        missing = sorted(set(expected) - set(state))
+        unexpected = sorted(set(state) - set(expected))
+        if missing or unexpected:
+            raise ValueError(f"state dict keys do not match: missing {missing}, unexpected {unexpected}")
+        loaded = {}
+        for name, shape in expected.items():
+            value = _to_numpy(state[name])
+            if value.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
+            if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
+                raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+            loaded[name] = value.astype(self.dtype, copy=True)
+        self.params = loaded
+        self.grads = {k: np.zeros_like(v) for k, v in loaded.items()}
+        self._cache = None
+
+    def _weights(self, layer: int, suffix: str) -> Weights:
+        names = self._param_names(layer, suffix)
+        return {kind: (self.params[names[kind]] if kind in names else None) for kind in _WEIGHT_KINDS}
+
+    # ----------------------------------------------------------------- layouts and checks
+    def _as_array(self, value: ArrayLike, name: str) -> Array:
+        arr = np.asarray(value)
+        if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)) or arr.dtype == bool:
+            raise TypeError(f"{name} must be a real floating-point array, got dtype {arr.dtype}")
+        arr = arr.astype(self.dtype, copy=False)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or infinity")
+        return arr
+
+    def _state_shape(self, batch: int, batched: bool) -> tuple[int, ...]:
+        return state_shape(self.num_layers, self.num_directions, batch, self.hidden_size, batched)
+
+    def _check_states(self, hx: Any, batch: int, batched: bool) -> State:
+        """Initial states as a tuple of ``(D * num_layers, N, d_h)`` arrays (zeros when ``hx`` is None)."""
+        shape = self._state_shape(batch, batched)
+        if hx is None:
+            return tuple(np.zeros((shape[0], batch, self.hidden_size), self.dtype) for _ in range(self.state_count))
+        parts = (hx,) if self.state_count == 1 else hx
+        if self.state_count > 1 and (not isinstance(hx, tuple | list) or len(hx) != self.state_count):
+            raise ValueError(f"hx must be a tuple of {self.state_count} arrays (h_0, c_0), got {type(hx).__name__}")
+        names = ("hx",) if self.state_count == 1 else ("h_0", "c_0")
+        states = []
+        for name, part in zip(names, parts):
+            arr = self._as_array(part, name)
+            check_state_shape(arr.shape, shape, name)
+            states.append(arr if batched else arr[:, None, :])
+        return tuple(states)
+
+    def _to_time_major(self, x: Array, batched: bool) -> Array:
+        if not batched:
+            return x[:, None, :]
+        return np.swapaxes(x, 0, 1) if self.batch_first else x
+
+    def _from_time_major(self, y: Array, batched: bool) -> Array:
+        if not batched:
+            return y[:, 0, :]
+        return np.ascontiguousarray(np.swapaxes(y, 0, 1)) if self.batch_first else y
+
+    def _pack_states(self, states: State, batched: bool) -> Any:
+        out = tuple(s if batched else s[:, 0, :] for s in states)
+        return out[0] if self.state_count == 1 else out
+
+    # ----------------------------------------------------------------- forward and backward
+    def forward(self, x: ArrayLike, hx: Any = None) -> tuple[Array, Any]:
+        """Run the stacked (and possibly bidirectional) layer over a sequence.
+
+        Args:
+            x: ``(T, N, d_x)``, or ``(N, T, d_x)`` if ``batch_first``, or ``(T, d_x)`` unbatched.
+            hx: initial state ``(D * num_layers, N, d_h)`` (``(D * num_layers, d_h)`` unbatched),
+                zeros if None; for LSTM a tuple ``(h_0, c_0)``. ``D`` is 2 if bidirectional.
+
+        Returns:
+            ``(output, h_n)``: ``output`` is ``(T, N, D * d_h)`` (in ``x``'s layout), the top
+            layer's hidden states with both directions concatenated; ``h_n`` is the final state
+            of every layer and direction, index ``layer * D + direction`` (LSTM: ``(h_n, c_n)``).
+        """
+        x_arr = self._as_array(x, "input")
+        batched, _, batch = check_sequence_shape(x_arr.shape, self.input_size, self.batch_first)
+        states0 = self._check_states(hx, batch, batched)
+
+        layer_input = self._to_time_major(x_arr, batched)
+        finals: list[State] = []
+        caches: list[Any] = []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction, suffix in enumerate(self._suffixes()):
+                index = layer * self.num_directions + direction
+                seq = layer_input if direction == 0 else layer_input[::-1]
+                out, final, cache = self._sequence_forward(
+                    seq, tuple(s[index] for s in states0), self._weights(layer, suffix)
+                )
+                outputs.append(out if direction == 0 else out[::-1])
+                finals.append(final)
+                caches.append(cache)
+            layer_input = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)
+
+        h_n = tuple(np.stack([f[k] for f in finals]) for k in range(self.state_count))
+        output = self._from_time_major(layer_input, batched)
+        self._cache = {
+            "caches": caches,
+            "batched": batched,
+            "output_shape": output.shape,
+            "state_shape": self._state_shape(batch, batched),
+        }
+        return output, self._pack_states(h_n, batched)
+
+    __call__ = forward
+
+    def backward(self, d_output: ArrayLike, d_h_n: Any = None) -> tuple[Array, Any]:
+        """Backpropagation through time for the last ``forward`` call.
+
+        Args:
+            d_output: dL/d output, the shape ``forward`` returned for ``output``.
+            d_h_n: dL/d h_n (LSTM: a tuple ``(dL/dh_n, dL/dc_n)``), the shape of ``h_n``;
+                None means the loss does not depend on the final state.
+
+        Returns:
+            ``(d_x, d_hx)``: dL/dx in ``x``'s shape and dL/dh_0 in ``hx``'s shape (LSTM: a tuple),
+            returned also when ``hx`` was None (the gradient at the zero initial state).
+            ``self.grads`` is overwritten with dL/d(parameter) for every name in ``self.params``.
+        """
+        if self._cache is None:
+            raise RuntimeError("backward() needs a forward() call first")
+        cache = self._cache
+        batched = cache["batched"]
+        d_out = self._as_array(d_output, "d_output")
+        check_same_shape(d_out.shape, cache["output_shape"], "d_output")
+        d_finals = self._check_d_final(d_h_n, cache["state_shape"], batched)
+
+        grads: dict[str, Array] = {}
+        d_hx = tuple(np.empty_like(d) for d in d_finals)
+        d_layer_out = self._to_time_major(d_out, batched)
+        caches = iter(reversed(cache["caches"]))
+        hidden = self.hidden_size
+        for layer in reversed(range(self.num_layers)):
+            d_layer_in: Array | float = 0.0
+            for direction in reversed(range(self.num_directions)):
+                index = layer * self.num_directions + direction
+                d_seq = d_layer_out[..., direction * hidden : (direction + 1) * hidden]
+                if direction == 1:
+                    d_seq = d_seq[::-1]
+                d_x, d_state0, d_w = self._sequence_backward(
+                    d_seq, tuple(d[index] for d in d_finals), next(caches)
+                )
+                d_layer_in = d_layer_in + (d_x if direction == 0 else d_x[::-1])
+                for k in range(self.state_count):
+                    d_hx[k][index] = d_state0[k]
+                names = self._param_names(layer, self._suffixes()[direction])
+                grads.update({names[kind]: d_w[kind] for kind in names})
+            d_layer_out = d_layer_in  # type: ignore[assignment]
+        self.grads = {name: grads[name] for name in self.params}
+        return self._from_time_major(d_layer_out, batched), self._pack_states(d_hx, batched)  # type: ignore[arg-type]
+
+    def _check_d_final(self, d_h_n: Any, shape: tuple[int, ...], batched: bool) -> State:
+        batch = shape[1] if batched else 1
+        zeros_shape = (shape[0], batch, self.hidden_size)
+        if d_h_n is None:
+            return tuple(np.zeros(zeros_shape, self.dtype) for _ in range(self.state_count))
+        parts = (d_h_n,) if self.state_count == 1 else d_h_n
+        if self.state_count > 1 and (not isinstance(d_h_n, tuple | list) or len(d_h_n) != self.state_count):
+            raise ValueError(f"d_h_n must be a tuple of {self.state_count} arrays (d_h_n, d_c_n)")
+        out = []
+        for part in parts:
+            arr = self._as_array(part, "d_h_n")
+            check_same_shape(arr.shape, shape, "d_h_n")
+            out.append(arr if batched else arr[:, None, :])
+        return tuple(out)
+
+    # ----------------------------------------------------------------- subclass hooks
+    def _sequence_forward(self, x: Array, state0: State, w: Weights) -> tuple[Array, State, Any]:
+        raise NotImplementedError
+
+    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        extra = ""
+        if self.num_layers != 1:
+            extra += f", num_layers={self.num_layers}"
+        if not self.bias:
+            extra += ", bias=False"
+        if self.batch_first:
+            extra += ", batch_first=True"
+        if self.bidirectional:
+            extra += ", bidirectional=True"
+        return f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra}, dtype={self.dtype.name})"

@@ -1,0 +1,10 @@
+"""Recurrent networks as ``torch.nn.Module`` s written from the equations, on CPU or CUDA.
+
+Same class names, constructor arguments, parameter names and shapes as :mod:`torch.nn`
+and :mod:`rnnbook.numpy`; none of them calls torch.nn's recurrent layers or kernels.
+"""
+
+from .recurrent import RecurrentBase
+from .rnn import RNN, rnn_step
+
+__all__ = ["RNN", "RecurrentBase", "rnn_step"]

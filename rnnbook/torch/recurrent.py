@@ -1,0 +1,175 @@
+"""What every Torch recurrent layer shares: parameters, stacking, directions, layouts, checks.
+
+The mirror of :mod:`rnnbook.numpy.recurrent`. A subclass supplies
+``_sequence_forward(x, state0, w) -> (out, state_T)`` for one layer in one direction, with
+``x`` of shape ``(T, N, d_in)``, states as tuples of ``(N, d_h)`` tensors; autograd does the
+backward pass. Parameters are ``torch.nn.Parameter`` s with torch.nn's names and shapes, so
+``load_state_dict`` accepts a ``torch.nn.RNN`` 's state dict unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from .._shapes import check_layer_sizes, check_sequence_shape, check_state_shape, state_shape
+
+State = tuple[Tensor, ...]
+Weights = dict[str, Tensor | None]
+
+_WEIGHT_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+class RecurrentBase(nn.Module):
+    """Base class of the Torch recurrent layers; see the module docstring.
+
+    Subclasses set ``gate_count`` (1 for RNN, 3 for GRU, 4 for LSTM) and ``state_count``
+    (1, or 2 for LSTM's ``(h, c)``).
+    """
+
+    gate_count: int = 1
+    state_count: int = 1
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        check_layer_sizes(input_size, hidden_size, num_layers)
+        if not 0.0 <= float(dropout) <= 1.0:
+            raise ValueError(f"dropout must be in [0, 1], got {dropout}")
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.dropout = float(dropout)
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if bidirectional else 1
+        rows = self.gate_count * hidden_size
+        factory = {"device": device, "dtype": dtype}
+        for layer in range(num_layers):
+            d_in = input_size if layer == 0 else self.num_directions * hidden_size
+            for suffix in self._suffixes():
+                names = self._param_names(layer, suffix)
+                setattr(self, names["weight_ih"], nn.Parameter(torch.empty(rows, d_in, **factory)))
+                setattr(self, names["weight_hh"], nn.Parameter(torch.empty(rows, hidden_size, **factory)))
+                if self.bias:
+                    setattr(self, names["bias_ih"], nn.Parameter(torch.empty(rows, **factory)))
+                    setattr(self, names["bias_hh"], nn.Parameter(torch.empty(rows, **factory)))
+        self.reset_parameters()
+
+    def _suffixes(self) -> tuple[str, ...]:
+        return ("", "_reverse")[: self.num_directions]
+
+    def _param_names(self, layer: int, suffix: str) -> dict[str, str]:
+        kinds = _WEIGHT_KINDS if self.bias else _WEIGHT_KINDS[:2]
+        return {kind: f"{kind}_l{layer}{suffix}" for kind in kinds}
+
+    def reset_parameters(self) -> None:
+        """Draw every parameter from U(-1/sqrt(d_h), 1/sqrt(d_h)), torch.nn's default."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-bound, bound)
+
+    def _weights(self, layer: int, suffix: str) -> Weights:
+        names = self._param_names(layer, suffix)
+        return {kind: (getattr(self, names[kind]) if kind in names else None) for kind in _WEIGHT_KINDS}
+
+    def _check_input(self, x: Any, name: str) -> Tensor:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        weight = self.weight_ih_l0
+        if x.dtype != weight.dtype:
+            raise TypeError(f"{name} must have the layer's dtype {weight.dtype}, got {x.dtype}")
+        if x.device != weight.device:
+            raise ValueError(f"{name} must be on the layer's device {weight.device}, got {x.device}")
+        return x
+
+    def _initial_states(self, hx: Any, x: Tensor, batch: int, batched: bool) -> State:
+        shape = state_shape(self.num_layers, self.num_directions, batch, self.hidden_size, batched)
+        if hx is None:
+            zeros = x.new_zeros((shape[0], batch, self.hidden_size))
+            return tuple(zeros for _ in range(self.state_count))
+        if self.state_count > 1 and (not isinstance(hx, tuple | list) or len(hx) != self.state_count):
+            raise ValueError(f"hx must be a tuple of {self.state_count} tensors (h_0, c_0), got {type(hx).__name__}")
+        parts = (hx,) if self.state_count == 1 else tuple(hx)
+        names = ("hx",) if self.state_count == 1 else ("h_0", "c_0")
+        states = []
+        for name, part in zip(names, parts):
+            part = self._check_input(part, name)
+            check_state_shape(part.shape, shape, name)
+            states.append(part if batched else part.unsqueeze(1))
+        return tuple(states)
+
+    def forward(self, x: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
+        """Run the stacked (and possibly bidirectional) layer over a sequence.
+
+        Args:
+            x: ``(T, N, d_x)``, or ``(N, T, d_x)`` if ``batch_first``, or ``(T, d_x)`` unbatched.
+            hx: initial state ``(D * num_layers, N, d_h)`` (``(D * num_layers, d_h)`` unbatched),
+                zeros if None; for LSTM a tuple ``(h_0, c_0)``.
+
+        Returns:
+            ``(output, h_n)`` with torch.nn's shapes: ``output`` ``(T, N, D * d_h)`` in ``x``'s
+            layout; ``h_n`` ``(D * num_layers, N, d_h)``, index ``layer * D + direction``.
+        """
+        x = self._check_input(x, "input")
+        batched, _, batch = check_sequence_shape(tuple(x.shape), self.input_size, self.batch_first)
+        states0 = self._initial_states(hx, x, batch, batched)
+        if not batched:
+            x = x.unsqueeze(1)
+        elif self.batch_first:
+            x = x.transpose(0, 1)
+
+        finals: list[State] = []
+        layer_input = x
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0:
+                layer_input = F.dropout(layer_input, self.dropout, self.training)
+            outputs = []
+            for direction, suffix in enumerate(self._suffixes()):
+                index = layer * self.num_directions + direction
+                seq = layer_input if direction == 0 else layer_input.flip(0)
+                out, final = self._sequence_forward(seq, tuple(s[index] for s in states0), self._weights(layer, suffix))
+                outputs.append(out if direction == 0 else out.flip(0))
+                finals.append(final)
+            layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
+
+        h_n = tuple(torch.stack([f[k] for f in finals]) for k in range(self.state_count))
+        output = layer_input
+        if not batched:
+            output, h_n = output.squeeze(1), tuple(h.squeeze(1) for h in h_n)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, (h_n[0] if self.state_count == 1 else h_n)
+
+    def _sequence_forward(self, x: Tensor, state0: State, w: Weights) -> tuple[Tensor, State]:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s

@@ -1,0 +1,73 @@
+"""The Elman RNN as a ``torch.nn.Module`` written from the equations (autograd does BPTT).
+
+Book notation and torch.nn parameter names (layer ``k``; suffix ``_reverse`` for the
+backward direction)::
+
+    h_t = f(W_xh x_t + W_hh h_{t-1} + b_h)          f = tanh or relu
+    W_xh = weight_ih_l{k} (d_h, d_x)   W_hh = weight_hh_l{k} (d_h, d_h)   b_h = bias_ih_l{k} + bias_hh_l{k}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .recurrent import RecurrentBase, State, Weights
+
+__all__ = ["RNN", "rnn_step"]
+
+_ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
+
+
+def rnn_step(xw_t: Tensor, h_prev: Tensor, weight_hh: Tensor, bias_hh: Tensor | None, nonlinearity: str) -> Tensor:
+    """``h_t = f(W_xh x_t + b_ih + W_hh h_{t-1} + b_hh)`` for ``(N, d_h)`` tensors; ``xw_t`` is the precomputed input term."""
+    a_t = xw_t + h_prev @ weight_hh.T
+    if bias_hh is not None:
+        a_t = a_t + bias_hh
+    return _ACTIVATIONS[nonlinearity](a_t)
+
+
+class RNN(RecurrentBase):
+    """Elman RNN with exactly torch.nn.RNN's constructor arguments, parameters and shapes.
+
+    ``RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None)``;
+    ``forward(x, hx=None) -> (output, h_n)``. Does not call ``torch.nn.RNN``, ``RNNCell``
+    or their kernels: the loop over time is the Python loop below.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        if nonlinearity not in _ACTIVATIONS:
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+
+    def _sequence_forward(self, x: Tensor, state0: State, w: Weights) -> tuple[Tensor, State]:
+        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``."""
+        xw = x @ w["weight_ih"].T  # W_xh x_t for every t in one matmul
+        if w["bias_ih"] is not None:
+            xw = xw + w["bias_ih"]
+        (h,) = state0
+        hs = []
+        for t in range(x.shape[0]):
+            h = rnn_step(xw[t], h, w["weight_hh"], w["bias_hh"], self.nonlinearity)
+            hs.append(h)
+        return torch.stack(hs), (h,)
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"

@@ -1,0 +1,84 @@
+"""The hand-written NumPy BPTT against centred finite differences, in float64."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from rnnbook.numpy import RNN, check_layer_gradients, numerical_gradient, relative_error
+
+TOL = 1e-6  # the issue's bound; observed errors are around 1e-9 (finite-difference noise at eps=1e-6)
+
+CASES = [
+    # (T, N, d_x, d_h, layer kwargs)
+    (1, 1, 1, 1, {}),  # the smallest possible case
+    (1, 3, 2, 4, {}),  # T = 1
+    (5, 1, 3, 4, {}),  # N = 1
+    (4, 2, 3, 1, {}),  # hidden_size = 1
+    (4, 2, 3, 5, {"nonlinearity": "relu"}),
+    (4, 2, 3, 4, {"num_layers": 2}),
+    (4, 2, 3, 4, {"bidirectional": True}),
+    (3, 2, 3, 4, {"num_layers": 2, "bidirectional": True, "nonlinearity": "relu"}),
+    (4, 3, 2, 3, {"batch_first": True, "num_layers": 2}),
+    (4, 2, 3, 4, {"bias": False, "bidirectional": True}),
+]
+
+
+@pytest.mark.parametrize("T, N, d_x, d_h, kwargs", CASES)
+def test_rnn_backward_matches_finite_differences(T, N, d_x, d_h, kwargs):
+    layer = RNN(d_x, d_h, seed=0, **kwargs)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((N, T, d_x) if kwargs.get("batch_first") else (T, N, d_x))
+    D = 2 if kwargs.get("bidirectional") else 1
+    hx = rng.standard_normal((D * layer.num_layers, N, d_h)) * 0.5
+    errors = check_layer_gradients(layer, x, hx)
+    assert set(errors) == {"input", "hx", *layer.params}
+    worst = max(errors, key=errors.get)
+    assert errors[worst] <= TOL, f"{worst}: relative error {errors[worst]:.2e}"
+
+
+def test_unbatched_input_gradients():
+    layer = RNN(3, 4, num_layers=2, bidirectional=True, seed=2)
+    x = np.random.default_rng(3).standard_normal((5, 3))
+    errors = check_layer_gradients(layer, x)
+    assert max(errors.values()) <= TOL
+
+
+def test_gradient_check_detects_a_wrong_backward():
+    """The check must be able to fail: perturb one analytic gradient and it must notice."""
+    layer = RNN(2, 3, seed=0)
+    x = np.random.default_rng(0).standard_normal((4, 2, 2))
+    out, h_n = layer.forward(x)
+    layer.backward(np.ones_like(out), np.ones_like(h_n))
+    analytic = layer.grads["weight_hh_l0"].copy()
+    numeric = numerical_gradient(lambda: float(layer.forward(x)[0].sum() + layer.forward(x)[1].sum()), layer.params["weight_hh_l0"])
+    assert relative_error(analytic, numeric) < TOL
+    analytic[0, 0] += 1e-3
+    assert relative_error(analytic, numeric) > 1e-4
+
+
+def test_full_bptt_equals_sum_of_per_step_contributions():
+    """dL/dW_hh equals the explicit sum over t of dL/da_t h_{t-1}^T: the equation in the book."""
+    layer = RNN(2, 3, seed=4)
+    x = np.random.default_rng(5).standard_normal((6, 1, 2))
+    out, _ = layer.forward(x)
+    d_out = np.random.default_rng(6).standard_normal(out.shape)
+    layer.backward(d_out)
+    W_hh = layer.params["weight_hh_l0"]
+    h_prev = np.concatenate([np.zeros((1, 1, 3)), out[:-1]])
+    dh_next = np.zeros((1, 3))
+    total = np.zeros_like(W_hh)
+    for t in reversed(range(6)):
+        da = (d_out[t] + dh_next) * (1 - out[t] ** 2)
+        total += da.T @ h_prev[t]
+        dh_next = da @ W_hh
+    np.testing.assert_allclose(layer.grads["weight_hh_l0"], total, atol=1e-14)
+
+
+@pytest.mark.parametrize("nonlinearity, bidirectional", list(itertools.product(["tanh", "relu"], [False, True])))
+def test_grads_keys_and_shapes_match_params(nonlinearity, bidirectional):
+    layer = RNN(3, 2, num_layers=2, nonlinearity=nonlinearity, bidirectional=bidirectional, seed=0)
+    out, h_n = layer.forward(np.ones((2, 1, 3)))
+    d_x, d_hx = layer.backward(out, h_n)
+    assert d_x.shape == (2, 1, 3) and d_hx.shape == h_n.shape
+    assert {k: v.shape for k, v in layer.grads.items()} == {k: v.shape for k, v in layer.params.items()}
