@@ -22,20 +22,33 @@ SHAPE_CASES = [
 ]
 
 
-def _backends():
-    return [
-        ("numpy", rnp.RNN(3, 4, num_layers=2, seed=0), np.zeros),
-        ("torch", rtorch.RNN(3, 4, num_layers=2, dtype=torch.float64), lambda s: torch.zeros(s, dtype=torch.float64)),
-    ]
+def _layer(backend, name):
+    if backend == "numpy":
+        return getattr(rnp, name)(3, 4, num_layers=2, seed=0), np.zeros
+    return getattr(rtorch, name)(3, 4, num_layers=2, dtype=torch.float64), lambda s: torch.zeros(s, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("what, x_shape, hx_shape, pattern", SHAPE_CASES, ids=[c[0] for c in SHAPE_CASES])
+def test_bad_shapes_raise_value_error_naming_both_shapes(name, backend, what, x_shape, hx_shape, pattern):
+    layer, zeros = _layer(backend, name)
+    hx = None if hx_shape is None else zeros(hx_shape)
+    if name == "LSTM":  # the state is (h_0, c_0); the message names h_0
+        pattern = pattern.replace("hx must", "h_0 must")
+        hx = None if hx is None else (hx, hx)
+    with pytest.raises(ValueError, match=pattern):
+        layer(zeros(x_shape), hx)
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
-@pytest.mark.parametrize("what, x_shape, hx_shape, pattern", SHAPE_CASES, ids=[c[0] for c in SHAPE_CASES])
-def test_bad_shapes_raise_value_error_naming_both_shapes(backend, what, x_shape, hx_shape, pattern):
-    _, layer, zeros = dict((b[0], b) for b in _backends())[backend]
-    hx = None if hx_shape is None else zeros(hx_shape)
-    with pytest.raises(ValueError, match=pattern):
-        layer(zeros(x_shape), hx)
+def test_lstm_state_must_be_a_pair_of_matching_shapes(backend):
+    layer, zeros = _layer(backend, "LSTM")
+    x = zeros((5, 2, 3))
+    with pytest.raises(ValueError, match=r"hx must be a tuple of 2 .*\(h_0, c_0\)"):
+        layer(x, zeros((2, 2, 4)))
+    with pytest.raises(ValueError, match=r"c_0 must have shape \(2, 2, 4\).*got shape \(2, 2, 3\)"):
+        layer(x, (zeros((2, 2, 4)), zeros((2, 2, 3))))
 
 
 def test_batch_first_names_its_layout():

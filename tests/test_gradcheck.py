@@ -1,11 +1,11 @@
-"""The hand-written NumPy BPTT against centred finite differences, in float64."""
+"""The hand-written NumPy backward passes (RNN, LSTM, GRU) against centred finite differences, in float64."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from rnnbook.numpy import RNN, check_layer_gradients, numerical_gradient, relative_error
+from rnnbook.numpy import GRU, LSTM, RNN, check_layer_gradients, numerical_gradient, relative_error
 
 TOL = 1e-6  # the issue's bound; observed errors are around 1e-9 (finite-difference noise at eps=1e-6)
 
@@ -24,21 +24,38 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("T, N, d_x, d_h, kwargs", CASES)
-def test_rnn_backward_matches_finite_differences(T, N, d_x, d_h, kwargs):
-    layer = RNN(d_x, d_h, seed=0, **kwargs)
+GATED_CASES = [
+    (LSTM, 1, 1, 1, 1, {}),
+    (LSTM, 4, 2, 3, 4, {"num_layers": 2, "bidirectional": True}),
+    (LSTM, 5, 3, 2, 1, {"batch_first": True}),
+    (LSTM, 4, 2, 3, 4, {"bias": False}),
+    (GRU, 1, 1, 1, 1, {}),
+    (GRU, 4, 2, 3, 4, {"num_layers": 2, "bidirectional": True}),
+    (GRU, 5, 3, 2, 1, {"batch_first": True}),
+    (GRU, 1, 1, 1, 1, {"reset_after": False}),
+    (GRU, 4, 2, 3, 4, {"reset_after": False, "num_layers": 2, "bidirectional": True}),
+    (GRU, 4, 2, 3, 4, {"reset_after": False, "bias": False}),
+]
+
+
+@pytest.mark.parametrize("cls, T, N, d_x, d_h, kwargs", [(RNN, *c) for c in CASES] + GATED_CASES)
+def test_backward_matches_finite_differences(cls, T, N, d_x, d_h, kwargs):
+    layer = cls(d_x, d_h, seed=0, **kwargs)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((N, T, d_x) if kwargs.get("batch_first") else (T, N, d_x))
     D = 2 if kwargs.get("bidirectional") else 1
-    hx = rng.standard_normal((D * layer.num_layers, N, d_h)) * 0.5
-    errors = check_layer_gradients(layer, x, hx)
-    assert set(errors) == {"input", "hx", *layer.params}
+    shape = (D * layer.num_layers, N, d_h)
+    hx = tuple(rng.standard_normal(shape) * 0.5 for _ in range(layer.state_count))
+    errors = check_layer_gradients(layer, x, hx if layer.state_count > 1 else hx[0])
+    names = {"h_0", "c_0"} if layer.state_count > 1 else {"hx"}
+    assert set(errors) == {"input", *names, *layer.params}
     worst = max(errors, key=errors.get)
     assert errors[worst] <= TOL, f"{worst}: relative error {errors[worst]:.2e}"
 
 
-def test_unbatched_input_gradients():
-    layer = RNN(3, 4, num_layers=2, bidirectional=True, seed=2)
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+def test_unbatched_input_gradients(cls):
+    layer = cls(3, 4, num_layers=2, bidirectional=True, seed=2)
     x = np.random.default_rng(3).standard_normal((5, 3))
     errors = check_layer_gradients(layer, x)
     assert max(errors.values()) <= TOL

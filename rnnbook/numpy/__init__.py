@@ -21,10 +21,13 @@ from .activations import (
 from .gradcheck import check_layer_gradients, numerical_gradient, relative_error
 from .losses import cross_entropy
 from .recurrent import RecurrentLayer
+from .gru import GRU, gru_step_backward, gru_step_forward
+from .lstm import LSTM, lstm_step_backward, lstm_step_forward
 from .rnn import RNN, rnn_step_backward, rnn_step_forward
 
 __all__ = [
-    "RNN", "RecurrentLayer", "rnn_step_forward", "rnn_step_backward",
+    "RNN", "LSTM", "GRU", "RecurrentLayer", "rnn_step_forward", "rnn_step_backward",
+    "lstm_step_forward", "lstm_step_backward", "gru_step_forward", "gru_step_backward",
     "tanh", "d_tanh", "tanh_grad_from_output", "sigmoid", "d_sigmoid", "sigmoid_grad_from_output",
     "relu", "d_relu", "relu_grad_from_output", "logsumexp", "softmax", "log_softmax",
     "cross_entropy", "numerical_gradient", "relative_error", "check_layer_gradients",

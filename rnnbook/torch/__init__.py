@@ -5,6 +5,8 @@ and :mod:`rnnbook.numpy`; none of them calls torch.nn's recurrent layers or kern
 """
 
 from .recurrent import RecurrentBase
+from .gru import GRU, gru_step
+from .lstm import LSTM, lstm_step
 from .rnn import RNN, rnn_step
 
-__all__ = ["RNN", "RecurrentBase", "rnn_step"]
+__all__ = ["RNN", "LSTM", "GRU", "RecurrentBase", "rnn_step", "lstm_step", "gru_step"]

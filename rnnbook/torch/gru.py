@@ -1,0 +1,90 @@
+"""The GRU as a ``torch.nn.Module`` written from the gate equations, with both reset-gate placements.
+
+Book notation and torch.nn layout (gate order r, z, n)::
+
+    r_t = sigmoid(W_xr x_t + b_xr + W_hr h_{t-1} + b_hr)      z_t likewise with W_xz, W_hz
+    n_t = tanh(W_xn x_t + b_xn + r_t * (W_hn h_{t-1} + b_hn))      reset_after=True (torch.nn, cuDNN)
+    n_t = tanh(W_xn x_t + b_xn + W_hn (r_t * h_{t-1}) + b_hn)      reset_after=False (Cho et al. 2014)
+    h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .recurrent import RecurrentBase, State, Weights
+
+__all__ = ["GRU", "gru_step"]
+
+
+def gru_step(xw_t: Tensor, h_prev: Tensor, weight_hh: Tensor, bias_hh: Tensor | None, reset_after: bool = True) -> Tensor:
+    """One GRU step on ``(N, d_h)`` states; ``xw_t`` ``(N, 3 d_h)`` is the precomputed input term. Returns ``h_t``."""
+    H = h_prev.shape[-1]
+    xw_r, xw_z, xw_n = xw_t.chunk(3, dim=1)
+    if reset_after:
+        hw = h_prev @ weight_hh.T  # all three gates' recurrent terms in one matmul
+        if bias_hh is not None:
+            hw = hw + bias_hh
+        hw_r, hw_z, hw_n = hw.chunk(3, dim=1)
+        r = torch.sigmoid(xw_r + hw_r)
+        z = torch.sigmoid(xw_z + hw_z)
+        n = torch.tanh(xw_n + r * hw_n)
+    else:
+        hw_rz = h_prev @ weight_hh[: 2 * H].T  # r and z first: the candidate needs r_t
+        if bias_hh is not None:
+            hw_rz = hw_rz + bias_hh[: 2 * H]
+        hw_r, hw_z = hw_rz.chunk(2, dim=1)
+        r = torch.sigmoid(xw_r + hw_r)
+        z = torch.sigmoid(xw_z + hw_z)
+        hw_n = (r * h_prev) @ weight_hh[2 * H :].T
+        if bias_hh is not None:
+            hw_n = hw_n + bias_hh[2 * H :]
+        n = torch.tanh(xw_n + hw_n)
+    return (1 - z) * n + z * h_prev
+
+
+class GRU(RecurrentBase):
+    """GRU with torch.nn.GRU's constructor arguments, parameters and shapes, plus ``reset_after``.
+
+    ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False, device=None, dtype=None, reset_after=True)``. ``reset_after=True`` is
+    torch.nn's placement of the reset gate; ``False`` is Cho et al. 2014's. Does not call
+    torch.nn.GRU, GRUCell or their kernels.
+    """
+
+    gate_count = 3
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        reset_after: bool = True,
+    ) -> None:
+        self.reset_after = bool(reset_after)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+
+    def _sequence_forward(self, x: Tensor, state0: State, w: Weights) -> tuple[Tensor, State]:
+        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``."""
+        xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
+        if w["bias_ih"] is not None:
+            xw = xw + w["bias_ih"]
+        (h,) = state0
+        hs = []
+        for t in range(x.shape[0]):
+            h = gru_step(xw[t], h, w["weight_hh"], w["bias_hh"], self.reset_after)
+            hs.append(h)
+        return torch.stack(hs), (h,)
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s if self.reset_after else s + ", reset_after=False"

@@ -1,0 +1,73 @@
+"""The LSTM as a ``torch.nn.Module`` written from the gate equations (autograd does BPTT).
+
+Book notation and torch.nn layout (gate order i, f, g, o in the stacked weights)::
+
+    [i_t; f_t; o_t] = sigmoid(...), g_t = tanh(...)   of  W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
+    c_t = f_t * c_{t-1} + i_t * g_t          h_t = o_t * tanh(c_t)
+
+    weight_ih_l{k} = [W_xi; W_xf; W_xg; W_xo] (4 d_h, d_x)   weight_hh_l{k} = [W_hi; W_hf; W_hg; W_ho] (4 d_h, d_h)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .recurrent import RecurrentBase, State, Weights
+
+__all__ = ["LSTM", "lstm_step"]
+
+
+def lstm_step(xw_t: Tensor, h_prev: Tensor, c_prev: Tensor, weight_hh: Tensor, bias_hh: Tensor | None) -> tuple[Tensor, Tensor]:
+    """One LSTM step on ``(N, d_h)`` states; ``xw_t`` ``(N, 4 d_h)`` is the precomputed input term. Returns ``(h_t, c_t)``."""
+    a_t = xw_t + h_prev @ weight_hh.T  # all four gates in one matmul
+    if bias_hh is not None:
+        a_t = a_t + bias_hh
+    a_i, a_f, a_g, a_o = a_t.chunk(4, dim=1)
+    i, f, g, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
+    c_t = f * c_prev + i * g
+    return o * torch.tanh(c_t), c_t
+
+
+class LSTM(RecurrentBase):
+    """LSTM with torch.nn.LSTM's constructor arguments, parameters and shapes.
+
+    ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False, proj_size=0, device=None, dtype=None)``; ``forward(x, hx=None)`` with
+    ``hx = (h_0, c_0)`` returns ``(output, (h_n, c_n))``. ``proj_size`` must be 0 (projections
+    are not implemented). Does not call torch.nn.LSTM, LSTMCell or their kernels.
+    """
+
+    gate_count = 4
+    state_count = 2
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        if proj_size != 0:
+            raise ValueError(f"proj_size must be 0 (LSTM projections are not implemented), got {proj_size}")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+
+    def _sequence_forward(self, x: Tensor, state0: State, w: Weights) -> tuple[Tensor, State]:
+        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``."""
+        xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
+        if w["bias_ih"] is not None:
+            xw = xw + w["bias_ih"]
+        h, c = state0
+        hs = []
+        for t in range(x.shape[0]):
+            h, c = lstm_step(xw[t], h, c, w["weight_hh"], w["bias_hh"])
+            hs.append(h)
+        return torch.stack(hs), (h, c)
