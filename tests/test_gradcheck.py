@@ -99,3 +99,32 @@ def test_grads_keys_and_shapes_match_params(nonlinearity, bidirectional):
     d_x, d_hx = layer.backward(out, h_n)
     assert d_x.shape == (2, 1, 3) and d_hx.shape == h_n.shape
     assert {k: v.shape for k, v in layer.grads.items()} == {k: v.shape for k, v in layer.params.items()}
+
+
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+def test_state_grads_equal_the_initial_state_gradient_of_the_remaining_sequence(cls):
+    """dL/dh_t (and dL/dc_t) from later steps equals d_hx of a run on x[t+1:] started from the state at t.
+
+    An independent route to the per-step gradients that layer.state_grads records (chapter 5 plots them).
+    """
+    T, N, d_x, d_h = 6, 2, 3, 4
+    layer = cls(d_x, d_h, seed=0)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((T, N, d_x))
+    d_out = rng.standard_normal((T, N, d_h))
+    d_final = tuple(rng.standard_normal((1, N, d_h)) for _ in range(layer.state_count))
+    pack = (lambda s: s) if layer.state_count > 1 else (lambda s: s[0])  # noqa: E731
+    layer.forward(x)
+    layer.backward(d_out, pack(d_final))
+    recorded = layer.state_grads[0]
+    for t in range(T - 1):
+        # the state at step t, from a forward over x[: t + 1]
+        _, state_t = layer.forward(x[: t + 1])
+        suffix = cls(d_x, d_h, seed=0)
+        suffix.forward(x[t + 1 :], state_t)
+        _, d_state_t = suffix.backward(d_out[t + 1 :], pack(d_final))
+        d_state_t = d_state_t if isinstance(d_state_t, tuple) else (d_state_t,)
+        np.testing.assert_allclose(recorded[0][t], d_out[t] + d_state_t[0][0], atol=1e-12)
+        if cls is LSTM:
+            np.testing.assert_allclose(recorded[1][t], d_state_t[1][0], atol=1e-12)
+    np.testing.assert_allclose(recorded[0][T - 1], d_out[T - 1] + d_final[0][0], atol=1e-12)

@@ -148,17 +148,17 @@ class GRU(RecurrentLayer):
             hs[t + 1], gates[t], hw_n[t] = gru_step_forward(xw[t], hs[t], w["weight_hh"], w["bias_hh"], self.reset_after)
         return hs[1:], (hs[-1],), (x, hs, gates, hw_n, w)
 
-    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights]:
-        """BPTT through one layer and direction; returns ``(dL/dx, (dL/dh_0,), parameter gradients)``."""
+    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights, State]:
+        """BPTT through one layer and direction; returns ``(dL/dx, (dL/dh_0,), parameter gradients, (dL/dh_t for all t,))``."""
         x, hs, gates, hw_n, w = cache
         H = hs.shape[-1]
         dxw = np.empty_like(gates)
         dhw = np.empty_like(gates)
+        dh = np.empty_like(d_out)
         (dh_next,) = d_state_T
         for t in reversed(range(x.shape[0])):
-            dxw[t], dhw[t], dh_next = gru_step_backward(
-                d_out[t] + dh_next, gates[t], hw_n[t], hs[t], w["weight_hh"], self.reset_after
-            )
+            dh[t] = d_out[t] + dh_next
+            dxw[t], dhw[t], dh_next = gru_step_backward(dh[t], gates[t], hw_n[t], hs[t], w["weight_hh"], self.reset_after)
         dxw_flat = dxw.reshape(-1, 3 * H)
         dhw_flat = dhw.reshape(-1, 3 * H)
         h_prev = hs[:-1].reshape(-1, H)
@@ -171,7 +171,7 @@ class GRU(RecurrentLayer):
         if w["bias_ih"] is not None:
             grads["bias_ih"] = dxw_flat.sum(axis=0)
             grads["bias_hh"] = dhw_flat.sum(axis=0)
-        return dxw @ w["weight_ih"], (dh_next,), grads
+        return dxw @ w["weight_ih"], (dh_next,), grads, (dh,)
 
     def __repr__(self) -> str:
         base = super().__repr__()

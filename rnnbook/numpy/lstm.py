@@ -126,16 +126,22 @@ class LSTM(RecurrentLayer):
             hs[t + 1], cs[t + 1], gates[t] = lstm_step_forward(xw[t], hs[t], cs[t], w["weight_hh"], w["bias_hh"])
         return hs[1:], (hs[-1], cs[-1]), (x, hs, cs, gates, w)
 
-    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights]:
-        """BPTT through one layer and direction; returns ``(dL/dx, (dL/dh_0, dL/dc_0), parameter gradients)``."""
+    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights, State]:
+        """BPTT through one layer and direction.
+
+        Returns ``(dL/dx, (dL/dh_0, dL/dc_0), parameter gradients, (dL/dh_t, dL/dc_t) for all t)``;
+        dL/dc_t is the gradient arriving from step t + 1 (and from c_n), before step t adds the
+        path through h_t.
+        """
         x, hs, cs, gates, w = cache
         tanh_cs = tanh(cs[1:])
         da = np.empty_like(gates)
+        dh = np.empty_like(d_out)
+        dc = np.empty_like(d_out)
         dh_next, dc_next = d_state_T
         for t in reversed(range(x.shape[0])):
-            da[t], dh_next, dc_next = lstm_step_backward(
-                d_out[t] + dh_next, dc_next, gates[t], cs[t], tanh_cs[t], w["weight_hh"]
-            )
+            dh[t], dc[t] = d_out[t] + dh_next, dc_next
+            da[t], dh_next, dc_next = lstm_step_backward(dh[t], dc[t], gates[t], cs[t], tanh_cs[t], w["weight_hh"])
         da_flat = da.reshape(-1, da.shape[-1])
         grads: Weights = {
             "weight_ih": da_flat.T @ x.reshape(-1, x.shape[-1]),
@@ -144,4 +150,4 @@ class LSTM(RecurrentLayer):
         if w["bias_ih"] is not None:
             grads["bias_ih"] = da_flat.sum(axis=0)
             grads["bias_hh"] = grads["bias_ih"].copy()
-        return da @ w["weight_ih"], (dh_next, dc_next), grads
+        return da @ w["weight_ih"], (dh_next, dc_next), grads, (dh, dc)

@@ -5,7 +5,9 @@ in one direction over a whole sequence, forward and backward:
 
 * ``_sequence_forward(x, state0, w)`` with ``x`` of shape ``(T, N, d_in)``
   returns ``(out, state_T, cache)``: ``out`` is ``(T, N, d_h)``;
-* ``_sequence_backward(d_out, d_state_T, cache)`` returns ``(d_x, d_state0, d_w)``.
+* ``_sequence_backward(d_out, d_state_T, cache)`` returns ``(d_x, d_state0, d_w, d_states)``,
+  where ``d_states`` holds the total gradient reaching each state at every step, a tuple of
+  ``(T, N, d_h)`` arrays (dL/dh_t; LSTM also dL/dc_t), kept in ``state_grads`` for analysis.
 
 States are tuples of ``(N, d_h)`` arrays: ``(h,)`` for RNN and GRU, ``(h, c)`` for LSTM.
 This base class runs those two methods layer by layer and direction by direction, reversing
@@ -80,6 +82,7 @@ class RecurrentLayer:
         self.reset_parameters(seed)
         self.grads: dict[str, Array] = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._cache: dict[str, Any] | None = None
+        self.state_grads: dict[int, tuple[Array, ...]] = {}
 
     # ----------------------------------------------------------------- parameters
     def _suffixes(self) -> tuple[str, ...]:
@@ -243,7 +246,11 @@ class RecurrentLayer:
         Returns:
             ``(d_x, d_hx)``: dL/dx in ``x``'s shape and dL/dh_0 in ``hx``'s shape (LSTM: a tuple),
             returned also when ``hx`` was None (the gradient at the zero initial state).
-            ``self.grads`` is overwritten with dL/d(parameter) for every name in ``self.params``.
+            ``self.grads`` is overwritten with dL/d(parameter) for every name in ``self.params``, and
+            ``self.state_grads[layer * D + direction]`` with the total gradient reaching each state at
+            every step: a tuple of time-major ``(T, N, d_h)`` arrays, dL/dh_t (LSTM: and dL/dc_t), in
+            the direction's own time order reversed back to input order. This is what chapter 5
+            plots against the lag ``T - t``.
         """
         if self._cache is None:
             raise RuntimeError("backward() needs a forward() call first")
@@ -254,6 +261,7 @@ class RecurrentLayer:
         d_finals = self._check_d_final(d_h_n, cache["state_shape"], batched)
 
         grads: dict[str, Array] = {}
+        state_grads: dict[int, tuple[Array, ...]] = {}
         d_hx = tuple(np.empty_like(d) for d in d_finals)
         d_layer_out = self._to_time_major(d_out, batched)
         caches = iter(reversed(cache["caches"]))
@@ -265,16 +273,18 @@ class RecurrentLayer:
                 d_seq = d_layer_out[..., direction * hidden : (direction + 1) * hidden]
                 if direction == 1:
                     d_seq = d_seq[::-1]
-                d_x, d_state0, d_w = self._sequence_backward(
+                d_x, d_state0, d_w, d_states = self._sequence_backward(
                     d_seq, tuple(d[index] for d in d_finals), next(caches)
                 )
                 d_layer_in = d_layer_in + (d_x if direction == 0 else d_x[::-1])
+                state_grads[index] = tuple(d if direction == 0 else d[::-1] for d in d_states)
                 for k in range(self.state_count):
                     d_hx[k][index] = d_state0[k]
                 names = self._param_names(layer, self._suffixes()[direction])
                 grads.update({names[kind]: d_w[kind] for kind in names})
             d_layer_out = d_layer_in  # type: ignore[assignment]
         self.grads = {name: grads[name] for name in self.params}
+        self.state_grads = dict(sorted(state_grads.items()))
         return self._from_time_major(d_layer_out, batched), self._pack_states(d_hx, batched)  # type: ignore[arg-type]
 
     def _check_d_final(self, d_h_n: Any, shape: tuple[int, ...], batched: bool) -> State:
@@ -296,7 +306,7 @@ class RecurrentLayer:
     def _sequence_forward(self, x: Array, state0: State, w: Weights) -> tuple[Array, State, Any]:
         raise NotImplementedError
 
-    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights]:
+    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights, State]:
         raise NotImplementedError
 
     def __repr__(self) -> str:

@@ -106,15 +106,16 @@ class RNN(RecurrentLayer):
             hs[t + 1] = rnn_step_forward(xw[t], hs[t], w["weight_hh"], w["bias_hh"], self.nonlinearity)
         return hs[1:], (hs[-1],), (x, hs, w)
 
-    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights]:
-        """BPTT through one layer and direction; returns ``(dL/dx, (dL/dh_0,), parameter gradients)``."""
+    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights, State]:
+        """BPTT through one layer and direction; returns ``(dL/dx, (dL/dh_0,), parameter gradients, (dL/dh_t for all t,))``."""
         x, hs, w = cache
         T = x.shape[0]
         da = np.empty_like(d_out)  # dL/da_t for every t
+        dh = np.empty_like(d_out)  # total dL/dh_t for every t
         (dh_next,) = d_state_T  # gradient reaching h_T from outside (h_n)
         for t in reversed(range(T)):
-            dh_t = d_out[t] + dh_next  # from the output at t and from step t + 1
-            da[t], dh_next = rnn_step_backward(dh_t, hs[t + 1], w["weight_hh"], self.nonlinearity)
+            dh[t] = d_out[t] + dh_next  # from the output at t and from step t + 1
+            da[t], dh_next = rnn_step_backward(dh[t], hs[t + 1], w["weight_hh"], self.nonlinearity)
         # Sums over time and batch as single matmuls over the flattened (T * N) axis.
         da_flat = da.reshape(-1, da.shape[-1])
         grads: Weights = {
@@ -124,4 +125,4 @@ class RNN(RecurrentLayer):
         if w["bias_ih"] is not None:
             grads["bias_ih"] = da_flat.sum(axis=0)
             grads["bias_hh"] = grads["bias_ih"].copy()
-        return da @ w["weight_ih"], (dh_next,), grads
+        return da @ w["weight_ih"], (dh_next,), grads, (dh,)
