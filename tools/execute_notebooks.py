@@ -1,0 +1,121 @@
+"""Re-execute the book's notebooks in place, each top to bottom in a fresh kernel.
+
+Usage (from the repository root, with the project's virtualenv):
+
+    .venv/bin/python tools/execute_notebooks.py [NOTEBOOK ...] [--check-time SECONDS]
+
+With no NOTEBOOK, every notebook in _toc.yml is run, in the book's order. Each one runs
+in a new "python3" kernel (this interpreter's ipykernel) whose working directory is the
+notebook's folder, with PYTHONHASHSEED=0 and a 600 s limit per cell. Its outputs and
+execution counts (1, 2, 3, ...) are written back into the file; the notebook and cell
+metadata are kept. A notebook in which a cell raises (or times out, or kills the
+kernel) is not written, and the command exits 1 once the others have run. With
+--check-time it also exits 1 when a notebook took longer than SECONDS. Commit the
+re-executed notebooks: nbval (python -m pytest) compares every cell against these
+stored outputs.
+"""
+
+import argparse
+import os
+import pathlib
+import sys
+import time
+
+import nbformat
+import yaml
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CELL_TIMEOUT_S = 600
+
+
+def toc_notebooks():
+    """The notebooks named in _toc.yml (root first), in reading order."""
+
+    def files(entry):
+        if isinstance(entry, dict):
+            for key, value in entry.items():
+                if key in ("root", "file"):
+                    yield value
+                else:
+                    yield from files(value)
+        elif isinstance(entry, list):
+            for item in entry:
+                yield from files(item)
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    paths = (ROOT / pathlib.PurePosixPath(name).with_suffix(".ipynb") for name in files(toc))
+    return [path for path in paths if path.is_file()]
+
+
+def execute(path):
+    """Run one notebook in a fresh kernel; write it back unless a cell failed.
+
+    Returns an error message, or None on success.
+    """
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        # nbclient leaves blank code cells alone: drop any stale count or output there.
+        if cell.cell_type == "code" and not cell.source.strip():
+            cell.execution_count = None
+            cell.outputs = []
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},  # the kernel's cwd
+        record_timing=False,  # no per-cell timestamps in the committed file
+    )
+    try:
+        client.execute(env=dict(os.environ, PYTHONHASHSEED="0"))
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+        return str(error)
+    counts = [cell.execution_count for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()]
+    if counts != list(range(1, len(counts) + 1)):
+        # e.g. a cell tagged skip-execution: nbval would still run it.
+        return f"execution counts {counts} are not 1, 2, 3, ..."
+    nbformat.write(nb, path)
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=pathlib.Path, metavar="NOTEBOOK",
+                        help="notebooks to run (default: all in _toc.yml, in order)")
+    parser.add_argument("--check-time", type=float, metavar="SECONDS",
+                        help="fail if any notebook takes longer than SECONDS")
+    args = parser.parse_args()
+
+    notebooks = [path.resolve() for path in args.notebooks] or toc_notebooks()
+    if not notebooks:
+        parser.error("no notebooks given and none found in _toc.yml")
+    missing = [str(path) for path in notebooks if not path.is_file()]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(missing)}")
+    failed, too_slow = [], []
+    start_all = time.perf_counter()
+    for path in notebooks:
+        name = os.path.relpath(path)
+        # Own lines: the kernel's log messages (stderr) may appear in between.
+        print(f"{name}: running", flush=True)
+        start = time.perf_counter()
+        error = execute(path)
+        seconds = time.perf_counter() - start
+        if error:
+            failed.append(name)
+            print(f"{name}: FAILED after {seconds:.1f} s (not written)\n{error}")
+            continue
+        print(f"{name}: {seconds:.1f} s")
+        if args.check_time is not None and seconds > args.check_time:
+            too_slow.append(name)
+    print(f"total {time.perf_counter() - start_all:.1f} s for {len(notebooks)} notebooks")
+    if failed:
+        print(f"cell errors in: {', '.join(failed)}")
+    if too_slow:
+        print(f"longer than {args.check_time:g} s: {', '.join(too_slow)}")
+    return 1 if failed or too_slow else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
