@@ -1,0 +1,96 @@
+"""Task models: a recurrent layer (RNN, LSTM or GRU) followed by a linear read-out.
+
+``SequenceModel`` covers the book's synthetic and applied tasks:
+
+* many-to-one (``readout="last"``): one prediction per sequence from the final hidden state,
+  e.g. the adding problem (regression) or classifying digits read row by row;
+* many-to-many (``readout="all"``): a prediction at every step, y_t = W_hy h_t + b_y, e.g. copy
+  memory or sequence labelling.
+
+Inputs are batch-first, as the task generators in :mod:`rnnbook.tasks` produce them: floats of
+shape ``(N, T, d_x)``, or integer tokens of shape ``(N, T)`` when ``vocab_size`` is given (each
+token becomes a one-hot vector, so W_xh acts as an embedding table).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from .gru import GRU
+from .lstm import LSTM
+from .recurrent import RecurrentBase
+from .rnn import RNN
+
+__all__ = ["CELLS", "make_recurrent", "SequenceModel"]
+
+CELLS: dict[str, type[RecurrentBase]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+
+
+def make_recurrent(cell: str, input_size: int, hidden_size: int, **kwargs: Any) -> RecurrentBase:
+    """Build an rnnbook.torch recurrent layer by name: ``"rnn"``, ``"lstm"`` or ``"gru"``."""
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+    return CELLS[cell](input_size, hidden_size, **kwargs)
+
+
+class SequenceModel(nn.Module):
+    """Recurrent layer plus linear read-out, batch-first.
+
+    Args:
+        input_size: d_x for float inputs; ignored (set to ``vocab_size``) for token inputs.
+        hidden_size: d_h.
+        output_size: d_y, the read-out's width (1 for regression, the class count for classification).
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``; extra keyword arguments go to the layer
+            (``num_layers``, ``bidirectional``, ``nonlinearity``, ``dtype``, ...).
+        readout: ``"last"`` (output ``(N, d_y)``) or ``"all"`` (output ``(N, T, d_y)``).
+        vocab_size: if given, inputs are integer tokens ``(N, T)`` in ``[0, vocab_size)``.
+
+    Parameters: ``rnn.*`` as in torch.nn; ``decoder.weight`` = W_hy ``(d_y, D * d_h)``,
+    ``decoder.bias`` = b_y. With ``readout="last"`` and a bidirectional layer, the read-out sees
+    the forward direction's h_T and the backward direction's h_1 (its final state).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        cell: str = "lstm",
+        readout: str = "last",
+        vocab_size: int | None = None,
+        **layer_kwargs: Any,
+    ) -> None:
+        super().__init__()
+        if readout not in ("last", "all"):
+            raise ValueError(f"readout must be 'last' or 'all', got {readout!r}")
+        if vocab_size is not None and vocab_size < 1:
+            raise ValueError(f"vocab_size must be >= 1, got {vocab_size}")
+        self.readout = readout
+        self.vocab_size = vocab_size
+        d_in = vocab_size if vocab_size is not None else input_size
+        self.rnn = make_recurrent(cell, d_in, hidden_size, batch_first=True, **layer_kwargs)
+        factory = {"dtype": layer_kwargs.get("dtype"), "device": layer_kwargs.get("device")}
+        self.decoder = nn.Linear(self.rnn.num_directions * hidden_size, output_size, **factory)
+
+    def encode_input(self, x: Tensor) -> Tensor:
+        """Tokens ``(N, T)`` -> one-hot ``(N, T, V)`` in the layer's dtype; float inputs pass through."""
+        if self.vocab_size is None:
+            return x
+        if x.dtype not in (torch.int32, torch.int64) or x.dim() != 2:
+            raise TypeError(f"token input must be an integer tensor (N, T), got {x.dtype} of shape {tuple(x.shape)}")
+        if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.vocab_size):
+            raise ValueError(f"tokens must lie in [0, {self.vocab_size}), got values in [{int(x.min())}, {int(x.max())}]")
+        return F.one_hot(x, self.vocab_size).to(self.decoder.weight.dtype)
+
+    def forward(self, x: Tensor, hx: Any = None) -> Tensor:
+        """``(N, T, d_x)`` floats or ``(N, T)`` tokens -> ``(N, d_y)`` (``readout="last"``) or ``(N, T, d_y)``."""
+        output, h_n = self.rnn(self.encode_input(x), hx)
+        if self.readout == "all":
+            return self.decoder(output)
+        h = h_n[0] if isinstance(h_n, tuple) else h_n  # LSTM: (h_n, c_n)
+        top = h[-self.rnn.num_directions :]  # the top layer's final state, every direction: (D, N, d_h)
+        return self.decoder(top.transpose(0, 1).reshape(top.shape[1], -1))
