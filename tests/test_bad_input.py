@@ -132,3 +132,12 @@ def test_bad_state_dict_leaves_parameters_unchanged():
         layer.load_state_dict({k: v for k, v in before.items() if k != "bias_hh_l0"})
     for k, v in before.items():
         np.testing.assert_array_equal(layer.params[k], v)
+
+
+def test_load_state_dict_copies_into_the_arrays_an_optimiser_holds():
+    layer = rnp.RNN(3, 4, seed=0)
+    held = layer.params["weight_hh_l0"]
+    new = rnp.RNN(3, 4, seed=1).state_dict()
+    layer.load_state_dict(new)
+    assert layer.params["weight_hh_l0"] is held
+    np.testing.assert_array_equal(held, new["weight_hh_l0"])

@@ -24,6 +24,8 @@ from .recurrent import RecurrentLayer
 from .gru import GRU, gru_step_backward, gru_step_forward
 from .lstm import LSTM, lstm_step_backward, lstm_step_forward
 from .rnn import RNN, rnn_step_backward, rnn_step_forward
+from .linear import Linear
+from .charlm import CharModel
 
 __all__ = [
     "RNN", "LSTM", "GRU", "RecurrentLayer", "rnn_step_forward", "rnn_step_backward",
@@ -31,4 +33,5 @@ __all__ = [
     "tanh", "d_tanh", "tanh_grad_from_output", "sigmoid", "d_sigmoid", "sigmoid_grad_from_output",
     "relu", "d_relu", "relu_grad_from_output", "logsumexp", "softmax", "log_softmax",
     "cross_entropy", "numerical_gradient", "relative_error", "check_layer_gradients",
+    "Linear", "CharModel",
 ]

@@ -123,7 +123,8 @@ class RecurrentLayer:
         """Load parameters from NumPy arrays or torch tensors keyed by torch.nn's names.
 
         All names and shapes are checked before anything is assigned, so a bad mapping
-        leaves the layer unchanged. Values are converted to the layer's dtype.
+        leaves the layer unchanged. Values are converted to the layer's dtype and copied
+        INTO the existing arrays, so an optimiser holding ``self.params`` keeps working.
         """
         expected = self._param_shapes()
         missing = sorted(set(expected) - set(state))
@@ -137,9 +138,10 @@ class RecurrentLayer:
                 raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
             if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
                 raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
-            loaded[name] = value.astype(self.dtype, copy=True)
-        self.params = loaded
-        self.grads = {k: np.zeros_like(v) for k, v in loaded.items()}
+            loaded[name] = value
+        for name, value in loaded.items():
+            self.params[name][...] = value
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._cache = None
 
     def _weights(self, layer: int, suffix: str) -> Weights:

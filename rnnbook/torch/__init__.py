@@ -7,7 +7,8 @@ and :mod:`rnnbook.numpy`; none of them calls torch.nn's recurrent layers or kern
 from .recurrent import RecurrentBase
 from .gru import GRU, gru_step
 from .lstm import LSTM, lstm_step
-from .models import CELLS, SequenceModel, make_recurrent
+from .models import SequenceModel, make_recurrent
 from .rnn import RNN, rnn_step
+from .charlm import CharModel
 
-__all__ = ["RNN", "LSTM", "GRU", "RecurrentBase", "rnn_step", "lstm_step", "gru_step", "SequenceModel", "make_recurrent", "CELLS"]
+__all__ = ["RNN", "LSTM", "GRU", "RecurrentBase", "rnn_step", "lstm_step", "gru_step", "SequenceModel", "make_recurrent", "CharModel"]

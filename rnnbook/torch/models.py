@@ -20,21 +20,18 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .gru import GRU
-from .lstm import LSTM
+from .._cells import resolve_cell
 from .recurrent import RecurrentBase
-from .rnn import RNN
 
-__all__ = ["CELLS", "make_recurrent", "SequenceModel"]
-
-CELLS: dict[str, type[RecurrentBase]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+__all__ = ["make_recurrent", "SequenceModel"]
 
 
 def make_recurrent(cell: str, input_size: int, hidden_size: int, **kwargs: Any) -> RecurrentBase:
     """Build an rnnbook.torch recurrent layer by name: ``"rnn"``, ``"lstm"`` or ``"gru"``."""
-    if cell not in CELLS:
-        raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
-    return CELLS[cell](input_size, hidden_size, **kwargs)
+    import rnnbook.torch as backend
+
+    layer: RecurrentBase = resolve_cell(backend, cell)(input_size, hidden_size, **kwargs)
+    return layer
 
 
 class SequenceModel(nn.Module):

@@ -1,0 +1,119 @@
+"""Language-model helpers shared by both backends: perplexity and sampling with temperature.
+
+:func:`sample` works with :class:`rnnbook.numpy.CharModel` and :class:`rnnbook.torch.CharModel`
+alike (it dispatches on the model's type, and imports nothing from torch for a NumPy model).
+Both draw the next character with the same NumPy generator from the same probabilities, so
+two models with equal weights give the same text for the same seed.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .data import Vocabulary
+from .numpy.activations import softmax
+
+__all__ = ["perplexity", "sample", "is_torch_model"]
+
+
+def perplexity(mean_loss: float) -> float:
+    """``exp(mean_loss)``: the perplexity of a mean cross-entropy in nats per token.
+
+    It reads as the size of a uniform choice that would be as uncertain: a model that spreads
+    its probability evenly over ``V`` characters has loss ``ln V`` and perplexity ``V``; a
+    perfect model has loss 0 and perplexity 1. Overflow gives ``inf``.
+    """
+    value = float(mean_loss)
+    if math.isnan(value) or value < 0:
+        raise ValueError(f"mean_loss must be a cross-entropy >= 0, got {mean_loss}")
+    return math.exp(value) if value < 709.0 else math.inf
+
+
+def is_torch_model(model: Any) -> bool:
+    """True for a ``torch.nn.Module``; never imports torch (if torch is not loaded, it cannot be one)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(model, torch.nn.Module)
+
+
+def _draw(probs: NDArray[np.floating], rng: np.random.Generator) -> int:
+    """One index drawn from ``probs`` ``(V,)`` by inverting the cumulative distribution."""
+    cdf = np.cumsum(np.asarray(probs, dtype=np.float64))
+    index = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
+    return min(index, len(cdf) - 1)
+
+
+def _numpy_next_probs(model: Any, temperature: float) -> Any:
+    """A closure: feed ``(T, 1)`` ids, carry the state, return the softmax of the last logits ``(V,)``."""
+    state = None
+
+    def step(ids: NDArray[np.int64]) -> NDArray[np.floating]:
+        nonlocal state
+        logits, state = model.forward(ids[:, None], state)
+        return softmax(logits[-1, 0], temperature=temperature)
+
+    return step
+
+
+def _torch_next_probs(model: Any, temperature: float) -> Any:
+    import torch
+
+    device = next(model.parameters()).device
+    state = None
+
+    def step(ids: NDArray[np.int64]) -> NDArray[np.floating]:
+        nonlocal state
+        with torch.no_grad():
+            logits, state = model(torch.as_tensor(ids[:, None], device=device), state)
+            probs = torch.softmax(logits[-1, 0].double() / temperature, dim=-1)
+        return probs.cpu().numpy()
+
+    return step
+
+
+def sample(model: Any, vocab: Vocabulary, prefix: str, length: int, temperature: float = 1.0, seed: int = 0) -> str:
+    """Generate ``length`` characters after ``prefix``; returns ``prefix`` followed by them.
+
+    The prefix is fed through the model (warming up the hidden state); then at every step the
+    next character is drawn from ``softmax(y_t / temperature)`` and fed back in. Temperature
+    below 1 sharpens the distribution (more likely, more repetitive text), above 1 flattens it.
+
+    Args:
+        model: a :class:`rnnbook.numpy.CharModel` or :class:`rnnbook.torch.CharModel` over ``vocab``.
+        vocab: the vocabulary the model was trained with; every prefix character must be in it.
+        prefix: at least one character.
+        length: how many characters to generate, >= 0.
+        temperature: > 0.
+        seed: seeds the NumPy generator that draws the characters (same seed, same text).
+    """
+    numeric = isinstance(temperature, int | float) and not isinstance(temperature, bool)
+    if not numeric or not math.isfinite(temperature) or temperature <= 0:
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+        raise ValueError(f"length must be an int >= 0, got {length!r}")
+    if not isinstance(prefix, str) or not prefix:
+        raise ValueError("prefix must be a non-empty string: sampling starts from at least one character")
+    if len(vocab) != model.vocab_size:
+        raise ValueError(f"vocabulary has {len(vocab)} symbols but the model has vocab_size={model.vocab_size}")
+    ids = vocab.encode(prefix, strict=True)
+    rng = np.random.default_rng(seed)
+    torch_model = is_torch_model(model)
+    step = _torch_next_probs(model, temperature) if torch_model else _numpy_next_probs(model, temperature)
+    was_training = bool(getattr(model, "training", False))
+    if torch_model:
+        model.eval()
+    try:
+        generated: list[int] = []
+        probs = step(ids)
+        for i in range(length):
+            generated.append(_draw(probs, rng))
+            if i + 1 < length:
+                probs = step(np.array(generated[-1:], dtype=np.int64))
+    finally:
+        if torch_model:
+            model.train(was_training)
+    return prefix + vocab.decode(np.array(generated, dtype=np.int64))

@@ -1,0 +1,148 @@
+"""A fully connected layer in NumPy, forward and backward, mirroring ``torch.nn.Linear``.
+
+In the book it is the output layer of a recurrent network, applied at every time step::
+
+    y_t = W_hy h_t + b_y        W_hy = weight (d_y, d_h),  b_y = bias (d_y,)
+
+Backward, with ``dL/dy_t`` the upstream gradient::
+
+    dL/dW_hy = sum_t dL/dy_t h_t^T     dL/db_y = sum_t dL/dy_t     dL/dh_t = W_hy^T dL/dy_t
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._shapes import _fmt, check_same_shape
+from .recurrent import _to_numpy
+
+__all__ = ["Linear"]
+
+Array = NDArray[np.floating]
+
+
+class Linear:
+    """``y = x W^T + b`` on the last axis of ``x``, with torch.nn.Linear's arguments and parameter names.
+
+    ``Linear(in_features, out_features, bias=True, dtype=np.float64, seed=None)``
+
+    Parameters (``params``; ``grads`` after ``backward`` holds dL/d each):
+        ``weight``: ``(out_features, in_features)``, the book's ``W_hy`` when used as the output layer;
+        ``bias``: ``(out_features,)``, ``b_y`` (absent when ``bias=False``).
+
+    ``forward(x)`` accepts any leading shape ``(..., in_features)`` (for example ``(T, N, d_h)``)
+    and returns ``(..., out_features)``; ``backward(d_y)`` returns dL/dx in ``x``'s shape.
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = np.float64, seed: int | None = None
+    ) -> None:
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.bias = bool(bias)
+        self.dtype = dtype
+        self.params: dict[str, Array] = {}
+        self.reset_parameters(seed)
+        self.grads: dict[str, Array] = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._cache: tuple[Array, tuple[int, ...]] | None = None
+
+    def _param_shapes(self) -> dict[str, tuple[int, ...]]:
+        shapes = {"weight": (self.out_features, self.in_features)}
+        if self.bias:
+            shapes["bias"] = (self.out_features,)
+        return shapes
+
+    def reset_parameters(self, seed: int | None = None) -> None:
+        """torch.nn.Linear's default: weight and bias from U(-1/sqrt(in_features), 1/sqrt(in_features)).
+
+        (torch draws the weight with ``kaiming_uniform_(a=sqrt(5))``, whose bound
+        ``sqrt(6 / ((1 + a^2) fan_in))`` is exactly ``1/sqrt(fan_in)``.)
+        """
+        rng = np.random.default_rng(seed)
+        bound = 1.0 / np.sqrt(self.in_features)
+        self.params = {
+            name: rng.uniform(-bound, bound, size=shape).astype(self.dtype)
+            for name, shape in self._param_shapes().items()
+        }
+
+    def state_dict(self) -> dict[str, Array]:
+        """A copy of the parameters, keyed ``weight`` and ``bias`` as in torch.nn.Linear."""
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Load NumPy arrays or torch tensors keyed like torch.nn.Linear's state dict.
+
+        Names and shapes are checked before anything is assigned. Values are copied into
+        the existing arrays, so references held elsewhere (an optimiser) stay valid.
+        """
+        expected = self._param_shapes()
+        missing = sorted(set(expected) - set(state))
+        unexpected = sorted(set(state) - set(expected))
+        if missing or unexpected:
+            raise ValueError(f"state dict keys do not match: missing {missing}, unexpected {unexpected}")
+        values = {}
+        for name, shape in expected.items():
+            value = _to_numpy(state[name])
+            if value.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
+            if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
+                raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+            values[name] = value
+        for name, value in values.items():
+            np.copyto(self.params[name], value, casting="unsafe")
+        self._cache = None
+
+    def _as_input(self, x: ArrayLike, name: str) -> Array:
+        arr = np.asarray(x)
+        if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+            raise TypeError(f"{name} must be a real floating-point array, got dtype {arr.dtype}")
+        return arr.astype(self.dtype, copy=False)
+
+    def forward(self, x: ArrayLike) -> Array:
+        """``y = x W^T + b``: ``x`` ``(..., in_features)`` -> ``y`` ``(..., out_features)``."""
+        arr = self._as_input(x, "input")
+        if arr.ndim < 1 or arr.shape[-1] != self.in_features:
+            raise ValueError(
+                f"input must have shape (..., {self.in_features}) (last axis in_features), got shape {_fmt(arr.shape)}"
+            )
+        y = arr @ self.params["weight"].T
+        if self.bias:
+            y = y + self.params["bias"]
+        self._cache = (arr, y.shape)
+        return y
+
+    __call__ = forward
+
+    def backward(self, d_y: ArrayLike) -> Array:
+        """Gradients for the last ``forward``: fills ``grads`` and returns dL/dx ``(..., in_features)``.
+
+        Args:
+            d_y: dL/dy with the shape ``forward`` returned, ``(..., out_features)``.
+        """
+        if self._cache is None:
+            raise RuntimeError("backward() needs a forward() call first")
+        x, y_shape = self._cache
+        d = self._as_input(d_y, "d_y")
+        check_same_shape(d.shape, y_shape, "d_y")
+        d_flat = d.reshape(-1, self.out_features)  # every leading position is one "sample"
+        grads = {"weight": d_flat.T @ x.reshape(-1, self.in_features)}
+        if self.bias:
+            grads["bias"] = d_flat.sum(axis=0)
+        self.grads = grads
+        return d @ self.params["weight"]
+
+    def __repr__(self) -> str:
+        extra = "" if self.bias else ", bias=False"
+        return f"Linear(in_features={self.in_features}, out_features={self.out_features}{extra}, dtype={self.dtype.name})"

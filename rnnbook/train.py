@@ -1,0 +1,346 @@
+"""One training loop for character language models of both backends: truncated BPTT with carried state.
+
+The training text is cut into ``N = batch_size`` contiguous streams (:func:`rnnbook.data.batchify`,
+shape ``(L, N)``) and read in consecutive windows of ``T = seq_len`` steps. Each step:
+
+1. take the window at the current position: inputs and targets ``(T, N)``;
+2. run the model from the state the previous window ended in, compute the mean
+   cross-entropy and backpropagate through the ``T`` steps of this window only
+   (truncated BPTT: the state is carried forward, its gradient is cut, ``detach`` in torch);
+3. clip the global gradient norm (optional) and take an optimiser step;
+4. move the position on by ``T``; at the end of the streams start again from the top with
+   a zero state.
+
+Every ``eval_every`` steps (and after the last one) the model is scored on the validation
+text, also read in consecutive windows with the state carried, and a checkpoint can be
+written. Torch is imported only for torch models, so the NumPy backend needs only NumPy
+(and tqdm when a progress bar is asked for).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .checkpoint import save_checkpoint
+from .data import Vocabulary, batchify, window_at
+from .lm import is_torch_model, perplexity
+
+__all__ = ["History", "TrainState", "train", "evaluate"]
+
+Ids = NDArray[np.int64]
+
+
+@dataclass
+class TrainState:
+    """Where the training loop stands: what a checkpoint must hold besides weights and optimiser.
+
+    Attributes:
+        step: optimiser steps taken so far.
+        position: the row of the training streams where the next window starts.
+        hidden: the carried recurrent state (``(num_layers, N, d_h)``; LSTM ``(h, c)``), None for zeros.
+    """
+
+    step: int = 0
+    position: int = 0
+    hidden: Any = None
+
+    def to_checkpoint(self) -> dict[str, Any]:
+        """The ``state`` mapping for :func:`rnnbook.checkpoint.save_checkpoint` (the step is saved separately)."""
+        return {"position": self.position, "hidden": self.hidden}
+
+    @classmethod
+    def from_checkpoint(cls, loaded: Any) -> TrainState:
+        """From the dict :func:`rnnbook.checkpoint.load_checkpoint` returns."""
+        state = loaded["state"]
+        return cls(step=int(loaded["step"]), position=int(state["position"]), hidden=state["hidden"])
+
+
+@dataclass
+class History:
+    """What one :func:`train` call measured.
+
+    Per training step (equal lengths): ``steps`` (the global step number, from 1, continuing a
+    resumed run), ``train_loss`` (mean cross-entropy of that step's window, nats per
+    character) and ``grad_norm`` (global gradient L2 norm before clipping).
+    Per evaluation (equal lengths): ``val_steps``, ``val_loss`` (nats per character) and
+    ``val_perplexity`` (``exp(val_loss)``).
+    ``state`` is the loop's final :class:`TrainState`: pass it as ``state=`` to continue.
+    """
+
+    steps: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    val_steps: list[int] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_perplexity: list[float] = field(default_factory=list)
+    state: TrainState = field(default_factory=TrainState, repr=False)
+
+    def as_dict(self) -> dict[str, list[Any]]:
+        """The measured lists (not ``state``), for plotting or JSON."""
+        out = asdict(self)
+        out.pop("state")
+        return out
+
+
+# --------------------------------------------------------------------------- backends
+class _NumpyBackend:
+    """Training and evaluation steps for an :class:`rnnbook.numpy.CharModel`."""
+
+    def __init__(self, model: Any, optimizer: Any = None) -> None:
+        from .numpy.optim import Optimizer
+
+        self.model, self.optimizer = model, optimizer
+        if optimizer is None:  # evaluation only
+            return
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"a NumPy model needs an rnnbook.numpy.optim optimizer, got {type(optimizer).__name__}")
+        params = model.params
+        if set(optimizer.params) != set(params) or any(optimizer.params[k] is not v for k, v in params.items()):
+            raise ValueError("the optimizer must be built on model.params (the same arrays), e.g. Adam(model.params)")
+
+    def train_step(self, inputs: Ids, targets: Ids, hidden: Any, clip: float) -> tuple[float, Any, float]:
+        """One window: forward, backward, clip, update; returns ``(loss, final state, norm before clipping)``."""
+        from .numpy.optim import clip_grad_norm
+
+        loss, hidden = self.model.loss_and_grads(inputs, targets, hidden)
+        norm = clip_grad_norm(self.model.grads, clip)
+        self.optimizer.step(self.model.grads)
+        return loss, hidden, norm
+
+    def eval_loss(self, inputs: Ids, targets: Ids, hidden: Any) -> tuple[float, Any]:
+        return self.model.loss(inputs, targets, hidden)
+
+    def begin_eval(self) -> None:
+        pass
+
+    def end_eval(self) -> None:
+        pass
+
+
+class _TorchBackend:
+    """Training and evaluation steps for a torch model ``ids (T, N) -> (logits (T, N, V), state)``."""
+
+    def __init__(self, model: Any, optimizer: Any = None) -> None:
+        import torch
+
+        if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f"a torch model needs a torch.optim optimizer, got {type(optimizer).__name__}")
+        self.torch = torch
+        self.model, self.optimizer = model, optimizer
+        self.device = next(model.parameters()).device
+        self._was_training = True
+
+    def _detach(self, hidden: Any) -> Any:
+        if hidden is None:
+            return None
+        return tuple(h.detach() for h in hidden) if isinstance(hidden, tuple | list) else hidden.detach()
+
+    def _loss(self, inputs: Ids, targets: Ids, hidden: Any) -> tuple[Any, Any]:
+        torch = self.torch
+        x = torch.from_numpy(np.ascontiguousarray(inputs)).to(self.device)
+        y = torch.from_numpy(np.ascontiguousarray(targets)).to(self.device)
+        logits, hidden = self.model(x, hidden)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        return loss, hidden
+
+    def train_step(self, inputs: Ids, targets: Ids, hidden: Any, clip: float) -> tuple[float, Any, float]:
+        """One window: forward, backward, clip, update; returns ``(loss, detached final state, norm before clipping)``."""
+        from .torch.utils import clip_grad_norm_
+
+        self.model.train()
+        loss, hidden = self._loss(inputs, targets, hidden)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = clip_grad_norm_(self.model.parameters(), clip)
+        self.optimizer.step()
+        return float(loss.detach()), self._detach(hidden), norm  # detach: truncated BPTT cuts here
+
+    def eval_loss(self, inputs: Ids, targets: Ids, hidden: Any) -> tuple[float, Any]:
+        with self.torch.no_grad():
+            loss, hidden = self._loss(inputs, targets, hidden)
+        return float(loss), hidden
+
+    def begin_eval(self) -> None:
+        self._was_training = self.model.training
+        self.model.eval()
+
+    def end_eval(self) -> None:
+        self.model.train(self._was_training)
+
+
+def _backend(model: Any, optimizer: Any = None) -> Any:
+    """The backend for ``model``'s type; ``optimizer=None`` for evaluation only."""
+    return _TorchBackend(model, optimizer) if is_torch_model(model) else _NumpyBackend(model, optimizer)
+
+
+# --------------------------------------------------------------------------- helpers
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def _train_streams(train_ids: ArrayLike, batch_size: int, seq_len: int) -> Ids:
+    """The training streams ``(L, N)``, checked to hold at least one full window."""
+    streams = batchify(train_ids, batch_size)
+    if seq_len > streams.shape[0] - 1:
+        raise ValueError(
+            f"seq_len={seq_len} is longer than the training data: {batch_size} streams of {streams.shape[0]} "
+            f"tokens allow at most {streams.shape[0] - 1} steps per window (shorten seq_len or batch_size)"
+        )
+    return streams
+
+
+def _start_state(state: TrainState | dict[str, Any] | None, rows: int) -> TrainState:
+    """A fresh copy of the state to resume from (a TrainState or load_checkpoint's dict), checked."""
+    if isinstance(state, dict):
+        state = TrainState.from_checkpoint(state)
+    st = TrainState() if state is None else TrainState(int(state.step), int(state.position), state.hidden)
+    if not 0 <= st.position <= rows - 1:
+        raise ValueError(f"state.position={st.position} lies outside the training streams (rows 0..{rows - 1}): other data?")
+    return st
+
+
+def _val_streams(val_ids: ArrayLike, batch_size: int) -> Ids:
+    try:
+        return batchify(val_ids, batch_size)
+    except ValueError as err:
+        raise ValueError(f"validation text: {err}") from None
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix(self, **kwargs: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(progress: bool | None, total: int, first_step: int) -> Any:
+    """A tqdm bar on stderr if ``progress`` (None: only when stderr is a terminal), else a no-op."""
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=f"training from step {first_step}", unit="step", dynamic_ncols=True)
+
+
+def evaluate(model: Any, ids: ArrayLike, *, seq_len: int, batch_size: int) -> float:
+    """Mean cross-entropy per character (nats) of ``model`` on ``ids``, reading with carried state.
+
+    ``ids`` is cut into ``batch_size`` contiguous streams; each is read in consecutive windows of
+    ``seq_len`` steps from a zero state, the state carried from window to window, so every
+    character is predicted from all the text before it in its stream. The mean is over all
+    predicted characters (windows weighted by their size). No gradients, no parameter change.
+    """
+    streams = _val_streams(ids, _positive_int("batch_size", batch_size))
+    return _evaluate_streams(_backend(model), streams, _positive_int("seq_len", seq_len))
+
+
+def _evaluate_streams(backend: Any, streams: Ids, seq_len: int) -> float:
+    backend.begin_eval()
+    try:
+        total, count, hidden = 0.0, 0, None
+        for start in range(0, streams.shape[0] - 1, seq_len):
+            inputs, targets = window_at(streams, start, seq_len)
+            loss, hidden = backend.eval_loss(inputs, targets, hidden)
+            total += loss * targets.size
+            count += targets.size
+    finally:
+        backend.end_eval()
+    return total / count
+
+
+# --------------------------------------------------------------------------- the loop
+def train(
+    model: Any,
+    train_ids: ArrayLike,
+    val_ids: ArrayLike,
+    *,
+    seq_len: int,
+    batch_size: int,
+    steps: int,
+    optimizer: Any,
+    clip: float | None = None,
+    eval_every: int | None = 100,
+    progress: bool | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    state: TrainState | dict[str, Any] | None = None,
+    vocab: Vocabulary | None = None,
+    extra: dict[str, Any] | None = None,
+) -> History:
+    """Train a character language model with truncated BPTT; the same loop for both backends.
+
+    Args:
+        model: :class:`rnnbook.numpy.CharModel` or :class:`rnnbook.torch.CharModel` (any model
+            mapping ids ``(T, N)`` to ``(logits (T, N, V), state)`` with the same methods).
+        train_ids, val_ids: 1-D integer arrays (for example from :func:`rnnbook.data.split_train_val`).
+        seq_len: ``T``, steps per window (backpropagation reaches at most ``T`` steps back).
+        batch_size: ``N``, parallel contiguous streams.
+        steps: optimiser steps to take in this call.
+        optimizer: an :mod:`rnnbook.numpy.optim` optimiser built on ``model.params`` (NumPy) or a
+            ``torch.optim`` optimiser over ``model.parameters()`` (torch).
+        clip: clip the global gradient norm to this value (None: no clipping; the norm is
+            recorded either way).
+        eval_every: evaluate every this many global steps (None: only after the last step).
+        progress: tqdm bar if True, none if False; None shows one only when stderr is a terminal.
+        checkpoint: a path to save a checkpoint to after every evaluation (None: no saving).
+        state: where to resume: a :class:`TrainState`, or the dict
+            :func:`rnnbook.checkpoint.load_checkpoint` returned (None: step 0, zero state).
+        vocab, extra: stored in the checkpoints.
+
+    Returns:
+        The :class:`History` of this call; ``history.state`` continues it.
+
+    Deterministic: no randomness is drawn here, so equal models, optimisers and data give
+    equal results, and resuming from a checkpoint reproduces an uninterrupted run exactly.
+    """
+    backend = _backend(model, optimizer)
+    seq_len, batch_size = _positive_int("seq_len", seq_len), _positive_int("batch_size", batch_size)
+    steps = _positive_int("steps", steps)
+    eval_every = None if eval_every is None else _positive_int("eval_every", eval_every)
+    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, int | float) or math.isnan(clip) or clip <= 0):
+        raise ValueError(f"clip must be a number > 0 or None, got {clip!r}")
+    streams = _train_streams(train_ids, batch_size, seq_len)
+    val_streams = _val_streams(val_ids, batch_size)
+    st = _start_state(state, streams.shape[0])
+
+    history = History(state=st)
+    bar = _progress_bar(progress, steps, st.step)
+    try:
+        for i in range(steps):
+            if st.position >= streams.shape[0] - 1:  # end of the data: start again from a zero state
+                st.position, st.hidden = 0, None
+            inputs, targets = window_at(streams, st.position, seq_len)
+            loss, st.hidden, norm = backend.train_step(inputs, targets, st.hidden, math.inf if clip is None else clip)
+            st.position += inputs.shape[0]
+            st.step += 1
+            history.steps.append(st.step)
+            history.train_loss.append(loss)
+            history.grad_norm.append(norm)
+            bar.update(1)
+            if i == steps - 1 or (eval_every is not None and st.step % eval_every == 0):
+                val = _evaluate_streams(backend, val_streams, seq_len)
+                history.val_steps.append(st.step)
+                history.val_loss.append(val)
+                history.val_perplexity.append(perplexity(val))
+                bar.set_postfix(loss=f"{loss:.3f}", val_ppl=f"{perplexity(val):.2f}")
+                if checkpoint is not None:
+                    save_checkpoint(checkpoint, model, optimizer, st.step, st.to_checkpoint(), vocab=vocab, extra=extra)
+    finally:
+        bar.close()
+    return history
