@@ -1,0 +1,167 @@
+"""Supervised training of Torch task models on fixed arrays: the loop behind the task experiments.
+
+The chapters on the gradient problem, gating, bidirectional and deep RNNs train
+:class:`rnnbook.torch.SequenceModel` s on seeded synthetic tasks (:mod:`rnnbook.tasks`). This
+module is their one training loop: mini-batches drawn by a seeded generator, a loss
+(``"mse"`` for regression such as the adding problem, ``"cross_entropy"`` for classes at the
+last step or at every step such as copy memory), optional global-norm clipping (Pascanu et
+al. 2013), and periodic evaluation on held-out data. The language model has its own loop
+with carried state in :mod:`rnnbook.train`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike
+from torch import Tensor
+from torch.nn import functional as F
+
+from .torch.utils import clip_grad_norm_
+from .train import _progress_bar
+
+__all__ = ["FitHistory", "fit", "evaluate_task", "task_loss"]
+
+LOSSES = ("mse", "cross_entropy")
+
+
+@dataclass
+class FitHistory:
+    """What one :func:`fit` call measured.
+
+    Per step: ``steps``, ``train_loss`` (the mini-batch's loss) and ``grad_norm`` (global L2 norm
+    before clipping). Per evaluation: ``eval_steps``, ``eval_loss`` and ``eval_accuracy``
+    (fraction of correct classes, NaN for ``"mse"``).
+    """
+
+    steps: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    eval_steps: list[int] = field(default_factory=list)
+    eval_loss: list[float] = field(default_factory=list)
+    eval_accuracy: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[Any]]:
+        return asdict(self)
+
+
+def task_loss(output: Tensor, target: Tensor, loss: str) -> tuple[Tensor, float]:
+    """The mean loss of a batch and its accuracy.
+
+    ``"mse"``: ``output`` ``(N, 1)`` or ``(N,)`` against real ``target`` ``(N,)``; accuracy NaN.
+    ``"cross_entropy"``: logits ``(N, C)`` against classes ``(N,)``, or ``(N, T, C)`` against
+    ``(N, T)`` (averaged over all ``N T`` steps); accuracy is the fraction of arg-max hits.
+    """
+    if loss == "mse":
+        pred = output.reshape(output.shape[0], -1)
+        if pred.shape[1] != 1 or target.shape != (output.shape[0],):
+            raise ValueError(f"mse needs output (N, 1) and target (N,), got {tuple(output.shape)} and {tuple(target.shape)}")
+        return F.mse_loss(pred[:, 0], target), math.nan
+    if loss == "cross_entropy":
+        if output.shape[:-1] != target.shape:
+            raise ValueError(f"cross_entropy needs logits (..., C) and targets (...), got {tuple(output.shape)} and {tuple(target.shape)}")
+        logits = output.reshape(-1, output.shape[-1])
+        flat = target.reshape(-1)
+        accuracy = float((logits.argmax(dim=1) == flat).double().mean())
+        return F.cross_entropy(logits, flat), accuracy
+    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+
+
+def _as_tensor(a: ArrayLike, like: Tensor) -> Tensor:
+    arr = np.asarray(a)
+    if np.issubdtype(arr.dtype, np.integer):
+        return torch.as_tensor(arr, dtype=torch.int64, device=like.device)
+    return torch.as_tensor(arr, dtype=like.dtype, device=like.device)
+
+
+def evaluate_task(model: torch.nn.Module, x: ArrayLike, y: ArrayLike, loss: str, batch_size: int = 1024) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` on all of ``(x, y)``, in chunks, without gradients."""
+    like = next(model.parameters())
+    n = len(x)  # type: ignore[arg-type]
+    if n == 0:
+        raise ValueError("cannot evaluate on an empty data set")
+    total_loss = total_acc = 0.0
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, n, batch_size):
+            xb = _as_tensor(x[start : start + batch_size], like)  # type: ignore[index]
+            yb = _as_tensor(y[start : start + batch_size], like)  # type: ignore[index]
+            value, acc = task_loss(model(xb), yb, loss)
+            total_loss += float(value) * len(xb)
+            total_acc += acc * len(xb)
+    model.train(was_training)
+    return total_loss / n, total_acc / n
+
+
+def fit(
+    model: torch.nn.Module,
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    loss: str,
+    steps: int,
+    batch_size: int,
+    lr: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    clip: float | None = None,
+    eval_data: tuple[ArrayLike, ArrayLike] | None = None,
+    eval_every: int | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> FitHistory:
+    """Train ``model`` on ``(x, y)`` for ``steps`` mini-batch steps and return the history.
+
+    Args:
+        model: a Torch module mapping a batch of ``x`` to outputs (e.g. :class:`rnnbook.torch.SequenceModel`).
+        x, y: the training set, first axis the sample (float inputs are cast to the model's
+            dtype, integer ones to int64).
+        loss: ``"mse"`` or ``"cross_entropy"`` (see :func:`task_loss`).
+        steps, batch_size: number of optimiser steps; samples per step, drawn without
+            replacement within a step by ``np.random.default_rng(seed)``.
+        lr: learning rate of the default optimiser, Adam, used when ``optimizer`` is None.
+        clip: clip the global gradient norm to this value (None: no clipping, norm still recorded).
+        eval_data, eval_every: held-out ``(x, y)`` scored every ``eval_every`` steps and after the last.
+        progress: tqdm bar if True, none if False; None shows one only when stderr is a terminal.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    for name, value in (("steps", steps), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    n = len(x)  # type: ignore[arg-type]
+    if n != len(y):  # type: ignore[arg-type]
+        raise ValueError(f"x and y must have the same number of samples, got {n} and {len(y)}")  # type: ignore[arg-type]
+    if batch_size > n:
+        raise ValueError(f"batch_size must be at most the number of samples ({n}), got {batch_size}")
+    like = next(model.parameters())
+    x_all, y_all = _as_tensor(x, like), _as_tensor(y, like)
+    opt = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=lr)
+    rng = np.random.default_rng(seed)
+    history = FitHistory()
+    bar = _progress_bar(progress, steps, 1)
+    model.train()
+    for step in range(1, steps + 1):
+        idx = torch.as_tensor(rng.choice(n, size=batch_size, replace=False), device=like.device)
+        value, _ = task_loss(model(x_all[idx]), y_all[idx], loss)
+        opt.zero_grad()
+        value.backward()
+        history.grad_norm.append(clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf))
+        opt.step()
+        history.steps.append(step)
+        history.train_loss.append(float(value.detach()))
+        if eval_data is not None and ((eval_every and step % eval_every == 0) or step == steps):
+            eval_loss, eval_acc = evaluate_task(model, eval_data[0], eval_data[1], loss)
+            history.eval_steps.append(step)
+            history.eval_loss.append(eval_loss)
+            history.eval_accuracy.append(eval_acc)
+        bar.update(1)
+        bar.set_postfix(loss=f"{history.train_loss[-1]:.4g}")
+    bar.close()
+    return history
