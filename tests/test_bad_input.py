@@ -91,7 +91,7 @@ def test_torch_rejects_wrong_dtype_and_non_tensors():
     ({"input_size": 0}, ValueError, "input_size must be >= 1, got 0"),
     ({"hidden_size": -2}, ValueError, "hidden_size must be >= 1, got -2"),
     ({"num_layers": 1.5}, TypeError, "num_layers must be an int, got float"),
-    ({"nonlinearity": "sigmoid"}, ValueError, "'tanh' or 'relu', got 'sigmoid'"),
+    ({"nonlinearity": "gelu"}, ValueError, r"one of \['relu', 'sigmoid', 'tanh'\], got 'gelu'"),
 ])
 def test_bad_constructor_arguments(cls, kwargs, error, match):
     args = {"input_size": 3, "hidden_size": 4, **kwargs}

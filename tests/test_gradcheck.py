@@ -21,6 +21,7 @@ CASES = [
     (3, 2, 3, 4, {"num_layers": 2, "bidirectional": True, "nonlinearity": "relu"}),
     (4, 3, 2, 3, {"batch_first": True, "num_layers": 2}),
     (4, 2, 3, 4, {"bias": False, "bidirectional": True}),
+    (4, 2, 3, 4, {"nonlinearity": "sigmoid", "num_layers": 2, "bidirectional": True}),
 ]
 
 
@@ -128,3 +129,28 @@ def test_state_grads_equal_the_initial_state_gradient_of_the_remaining_sequence(
         if cls is LSTM:
             np.testing.assert_allclose(recorded[1][t], d_state_t[1][0], atol=1e-12)
     np.testing.assert_allclose(recorded[0][T - 1], d_out[T - 1] + d_final[0][0], atol=1e-12)
+
+
+def test_sigmoid_rnn_backends_agree_with_a_transcription():
+    """torch.nn has no sigmoid RNN: compare both backends with h_t = sigmoid(W_xh x_t + b_ih + W_hh h_{t-1} + b_hh) by autograd."""
+    import torch
+
+    import rnnbook.torch as rtorch
+
+    layer = RNN(3, 4, nonlinearity="sigmoid", seed=0)
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in layer.params.items()}
+    x = np.random.default_rng(0).standard_normal((5, 2, 3))
+    h, hs = torch.zeros(2, 4, dtype=torch.float64), []
+    for x_t in torch.tensor(x):
+        h = torch.sigmoid(x_t @ p["weight_ih_l0"].T + p["bias_ih_l0"] + h @ p["weight_hh_l0"].T + p["bias_hh_l0"])
+        hs.append(h)
+    want = torch.stack(hs)
+    want.sum().backward()
+    out, _ = layer.forward(x)
+    np.testing.assert_allclose(out, want.detach().numpy(), atol=1e-14)
+    layer.backward(np.ones_like(out))
+    for k in p:
+        np.testing.assert_allclose(layer.grads[k], p[k].grad.numpy(), atol=1e-13)
+    ours = rtorch.RNN(3, 4, nonlinearity="sigmoid", dtype=torch.float64)
+    ours.load_state_dict({k: torch.tensor(v) for k, v in layer.params.items()})
+    np.testing.assert_allclose(ours(torch.tensor(x))[0].detach().numpy(), want.detach().numpy(), atol=1e-14)

@@ -2,7 +2,7 @@
 
 Book notation, and the torch.nn parameter that holds each symbol (one layer, one direction)::
 
-    h_t = f(W_xh x_t + W_hh h_{t-1} + b_h)          f = tanh or relu
+    h_t = f(W_xh x_t + W_hh h_{t-1} + b_h)          f = tanh or relu (torch.nn), or sigmoid
 
     W_xh = weight_ih_l{k}    (d_h, d_x)   d_x = input_size for layer 0, D * d_h above it
     W_hh = weight_hh_l{k}    (d_h, d_h)
@@ -23,12 +23,25 @@ from typing import Any
 
 import numpy as np
 
-from .activations import relu, relu_grad_from_output, tanh, tanh_grad_from_output
+from .activations import (
+    relu,
+    relu_grad_from_output,
+    sigmoid,
+    sigmoid_grad_from_output,
+    tanh,
+    tanh_grad_from_output,
+)
 from .recurrent import Array, RecurrentLayer, State, Weights
 
 __all__ = ["RNN", "rnn_step_forward", "rnn_step_backward"]
 
-_ACTIVATIONS = {"tanh": (tanh, tanh_grad_from_output), "relu": (relu, relu_grad_from_output)}
+_ACTIVATIONS = {
+    "tanh": (tanh, tanh_grad_from_output),
+    "relu": (relu, relu_grad_from_output),
+    # Not offered by torch.nn.RNN: here so that chapter 5 can measure Pascanu et al.'s
+    # gamma = 1/4 case (the sigmoid's largest slope) beside tanh's gamma = 1.
+    "sigmoid": (sigmoid, sigmoid_grad_from_output),
+}
 
 
 def rnn_step_forward(xw_t: Array, h_prev: Array, weight_hh: Array, bias_hh: Array | None, nonlinearity: str) -> Array:
@@ -38,7 +51,7 @@ def rnn_step_forward(xw_t: Array, h_prev: Array, weight_hh: Array, bias_hh: Arra
         xw_t: ``(N, d_h)``, the input term ``W_xh x_t + b_ih``, precomputed for all steps at once.
         h_prev: ``(N, d_h)``, ``h_{t-1}``.
         weight_hh: ``(d_h, d_h)``, ``W_hh``; bias_hh: ``(d_h,)`` or None.
-        nonlinearity: ``"tanh"`` or ``"relu"`` (``f``).
+        nonlinearity: ``"tanh"``, ``"relu"`` or ``"sigmoid"`` (``f``).
 
     Returns:
         ``h_t`` of shape ``(N, d_h)``. Rows are batch elements, so ``W h`` is written ``h @ W.T``.
@@ -68,7 +81,8 @@ class RNN(RecurrentLayer):
     """Elman RNN layer with torch.nn.RNN's arguments, parameters and shapes, in NumPy.
 
     ``RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-    batch_first=False, bidirectional=False, dtype=np.float64, seed=None)``
+    batch_first=False, bidirectional=False, dtype=np.float64, seed=None)``; ``nonlinearity``
+    is ``"tanh"`` or ``"relu"`` as in torch.nn, or ``"sigmoid"`` (an extension for chapter 5).
 
     ``forward(x, hx=None) -> (output, h_n)`` and ``backward(d_output, d_h_n=None) -> (d_x, d_hx)``
     (see :class:`~rnnbook.numpy.recurrent.RecurrentLayer`); after ``backward``, ``grads[name]``
@@ -90,7 +104,7 @@ class RNN(RecurrentLayer):
         seed: int | None = None,
     ) -> None:
         if nonlinearity not in _ACTIVATIONS:
-            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            raise ValueError(f"nonlinearity must be one of {sorted(_ACTIVATIONS)}, got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional, dtype, seed)
 

@@ -3,7 +3,7 @@
 Book notation and torch.nn parameter names (layer ``k``; suffix ``_reverse`` for the
 backward direction)::
 
-    h_t = f(W_xh x_t + W_hh h_{t-1} + b_h)          f = tanh or relu
+    h_t = f(W_xh x_t + W_hh h_{t-1} + b_h)          f = tanh or relu (as torch.nn), or sigmoid
     W_xh = weight_ih_l{k} (d_h, d_x)   W_hh = weight_hh_l{k} (d_h, d_h)   b_h = bias_ih_l{k} + bias_hh_l{k}
 """
 
@@ -18,7 +18,7 @@ from .recurrent import RecurrentBase, State, Weights
 
 __all__ = ["RNN", "rnn_step"]
 
-_ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
+_ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}  # sigmoid: an extension, not in torch.nn
 
 
 def rnn_step(xw_t: Tensor, h_prev: Tensor, weight_hh: Tensor, bias_hh: Tensor | None, nonlinearity: str) -> Tensor:
@@ -52,7 +52,7 @@ class RNN(RecurrentBase):
         dtype: Any = None,
     ) -> None:
         if nonlinearity not in _ACTIVATIONS:
-            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            raise ValueError(f"nonlinearity must be one of {sorted(_ACTIVATIONS)}, got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
 
