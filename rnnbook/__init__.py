@@ -8,6 +8,13 @@ and shapes as :mod:`torch.nn`:
 * :mod:`rnnbook.torch`: the same models as :class:`torch.nn.Module` s written from the
   equations, differentiated by autograd, running on CPU or CUDA.
 
+Around them: :mod:`rnnbook.data` (text corpus, vocabulary, batching for truncated BPTT),
+:mod:`rnnbook.tasks` (seeded synthetic tasks), :mod:`rnnbook.train` (the language-model loop,
+both backends), :mod:`rnnbook.fit` (the supervised loop for task models), :mod:`rnnbook.checkpoint`,
+:mod:`rnnbook.init` (recurrent-weight initialisations), :mod:`rnnbook.lm` (perplexity,
+sampling) and :mod:`rnnbook.viz` (figures). ``python -m rnnbook train --help`` trains the
+character model from the command line.
+
 ``import rnnbook.numpy`` needs only NumPy; ``import rnnbook.torch`` needs PyTorch.
 """
 
