@@ -26,6 +26,7 @@ from collections.abc import Mapping
 
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path
 
 __all__ = ["draw_unrolled_rnn", "draw_folded_rnn", "DEFAULT_LABELS"]
 
@@ -90,12 +91,17 @@ def _box(ax: Axes, cx: float, cy: float, text: str, kind: str, gid: str, dashed:
     ax.text(cx, cy, f"${text}$", ha="center", va="center", fontsize=13, zorder=3, gid=f"label:{gid}")
 
 
-def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], matrix: str, text: str,
-           text_xy: tuple[float, float], gid: str, ha: str = "left", connectionstyle: str = "arc3") -> None:
-    """An arrow from ``start`` to ``end`` that applies ``matrix``, labelled at ``text_xy``."""
+def _arrow(ax: Axes, points: list[tuple[float, float]], matrix: str, text: str,
+           text_xy: tuple[float, float], gid: str, ha: str = "left") -> None:
+    """An arrow that applies ``matrix``, labelled at ``text_xy``.
+
+    ``points`` is ``[start, end]`` for a straight arrow, or ``[start, c1, c2, end]`` for a
+    cubic Bezier curve with control points ``c1`` and ``c2``.
+    """
     colour = _ARROW_COLOURS[matrix]
-    patch = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, linewidth=1.6,
-                            color=colour, connectionstyle=connectionstyle, shrinkA=0, shrinkB=0, zorder=1)
+    codes = [Path.MOVETO, Path.LINETO] if len(points) == 2 else [Path.MOVETO] + [Path.CURVE4] * 3
+    patch = FancyArrowPatch(path=Path(points, codes), arrowstyle="-|>", mutation_scale=14,
+                            linewidth=1.6, color=colour, zorder=1)
     patch.set_gid(gid)
     ax.add_patch(patch)
     ax.text(*text_xy, f"${text}$", ha=ha, va="center", fontsize=11, color=colour, zorder=3, gid=f"label:{gid}")
@@ -149,13 +155,13 @@ def draw_unrolled_rnn(
         cx = t * _DX
         _box(ax, cx, y_x, f"{sym['x']}_{{{t}}}", "x", f"box:x_{t}")
         _box(ax, cx, y_h, f"{sym['h']}_{{{t}}}", "h", f"box:h_{t}")
-        _arrow(ax, (cx, y_x + half_h), (cx, y_h - half_h), "W_xh", sym["W_xh"],
+        _arrow(ax, [(cx, y_x + half_h), (cx, y_h - half_h)], "W_xh", sym["W_xh"],
                (cx + 0.08, (y_x + y_h) / 2), f"arrow:W_xh:{t}")
-        _arrow(ax, (cx - _DX + half_w, y_h), (cx - half_w, y_h), "W_hh", sym["W_hh"],
+        _arrow(ax, [(cx - _DX + half_w, y_h), (cx - half_w, y_h)], "W_hh", sym["W_hh"],
                (cx - _DX / 2, y_h + 0.2), f"arrow:W_hh:{t}", ha="center")
         if show_outputs:
             _box(ax, cx, y_y, f"{sym['y']}_{{{t}}}", "y", f"box:y_{t}")
-            _arrow(ax, (cx, y_h + half_h), (cx, y_y - half_h), "W_hy", sym["W_hy"],
+            _arrow(ax, [(cx, y_h + half_h), (cx, y_y - half_h)], "W_hy", sym["W_hy"],
                    (cx + 0.08, (y_h + y_y) / 2), f"arrow:W_hy:{t}")
     top = (y_y if show_outputs else y_h) + half_h + 0.15
     return _finish(ax, -half_w - 0.15, T * _DX + half_w + 0.6, y_x - half_h - 0.15, top)
@@ -180,14 +186,14 @@ def draw_folded_rnn(
 
     _box(ax, 0.0, y_x, f"{sym['x']}_t", "x", "box:x_t")
     _box(ax, 0.0, y_h, f"{sym['h']}_t", "h", "box:h_t")
-    _arrow(ax, (0.0, y_x + half_h), (0.0, y_h - half_h), "W_xh", sym["W_xh"],
+    _arrow(ax, [(0.0, y_x + half_h), (0.0, y_h - half_h)], "W_xh", sym["W_xh"],
            (0.08, (y_x + y_h) / 2), "arrow:W_xh")
     # The recurrent loop: out of the right side of h_t and back into it, bulging to the right.
-    _arrow(ax, (half_w, y_h + 0.15), (half_w, y_h - 0.15), "W_hh", sym["W_hh"],
-           (half_w + 0.62, y_h), "arrow:W_hh", connectionstyle="arc3,rad=-2.2")
+    loop = [(half_w, y_h + 0.15), (half_w + 0.9, y_h + 0.75), (half_w + 0.9, y_h - 0.75), (half_w, y_h - 0.15)]
+    _arrow(ax, loop, "W_hh", sym["W_hh"], (half_w + 0.8, y_h), "arrow:W_hh")
     if show_outputs:
         _box(ax, 0.0, y_y, f"{sym['y']}_t", "y", "box:y_t")
-        _arrow(ax, (0.0, y_h + half_h), (0.0, y_y - half_h), "W_hy", sym["W_hy"],
+        _arrow(ax, [(0.0, y_h + half_h), (0.0, y_y - half_h)], "W_hy", sym["W_hy"],
                (0.08, (y_h + y_y) / 2), "arrow:W_hy")
     top = (y_y if show_outputs else y_h) + half_h + 0.15
     return _finish(ax, -half_w - 0.15, half_w + 1.35, y_x - half_h - 0.15, top)
