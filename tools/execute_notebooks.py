@@ -6,7 +6,8 @@ Usage (from the repository root, with the project's virtualenv):
 
 With no NOTEBOOK, every notebook in _toc.yml is run, in the book's order. Each one runs
 in a new "python3" kernel (this interpreter's ipykernel) whose working directory is the
-notebook's folder, with PYTHONHASHSEED=0 and a 600 s limit per cell. Its outputs and
+notebook's folder, with the environment in conftest.py's KERNEL_ENV (PYTHONHASHSEED=0,
+OMP_NUM_THREADS=1, as nbval's kernels get) and a 600 s limit per cell. Its outputs and
 execution counts (1, 2, 3, ...) are written back into the file; the notebook and cell
 metadata are kept. A notebook in which a cell raises (or times out, or kills the
 kernel) is not written, and the command exits 1 once the others have run. With
@@ -27,6 +28,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from conftest import KERNEL_ENV  # noqa: E402  (the same kernel environment as nbval's)
 CELL_TIMEOUT_S = 600
 
 
@@ -68,7 +71,7 @@ def execute(path):
         record_timing=False,  # no per-cell timestamps in the committed file
     )
     try:
-        client.execute(env=dict(os.environ, PYTHONHASHSEED="0"))
+        client.execute(env=dict(os.environ, **KERNEL_ENV))
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         return str(error)
     counts = [cell.execution_count for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()]
