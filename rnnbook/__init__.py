@@ -9,8 +9,10 @@ and shapes as :mod:`torch.nn`:
   equations, differentiated by autograd, running on CPU or CUDA.
 
 Around them: :mod:`rnnbook.data` (text corpus, vocabulary, batching for truncated BPTT),
-:mod:`rnnbook.tasks` (seeded synthetic tasks), :mod:`rnnbook.train` (the language-model loop,
-both backends), :mod:`rnnbook.fit` (the supervised loop for task models), :mod:`rnnbook.checkpoint`,
+:mod:`rnnbook.tasks` (seeded synthetic tasks, digit transduction, labelling that needs the
+future), :mod:`rnnbook.train` (the language-model loop, both backends), :mod:`rnnbook.fit` (the
+supervised loop for task models), :mod:`rnnbook.seq2seq_train` (training and scoring of the
+encoder-decoders, ``Seq2Seq`` in both backends), :mod:`rnnbook.checkpoint`,
 :mod:`rnnbook.init` (recurrent-weight initialisations), :mod:`rnnbook.lm` (perplexity,
 sampling) and :mod:`rnnbook.viz` (figures). ``python -m rnnbook train --help`` trains the
 character model from the command line.

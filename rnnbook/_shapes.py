@@ -1,12 +1,16 @@
 """Shape checks shared by both backends.
 
-The checks work on shape tuples only, so the NumPy and the Torch layers raise the same
-``ValueError`` with the same message for the same bad input.
+The checks work on shape tuples (and, for ``lengths``, on a small NumPy copy of the lengths),
+so the NumPy and the Torch layers raise the same ``ValueError`` with the same message for the
+same bad input.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 
 
 def _fmt(shape: Sequence[int]) -> str:
@@ -71,3 +75,46 @@ def check_layer_sizes(input_size: int, hidden_size: int, num_layers: int) -> Non
             raise TypeError(f"{name} must be an int, got {type(value).__name__}")
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
+
+
+def check_lengths(lengths: Any, T: int, N: int, batched: bool, name: str = "lengths") -> np.ndarray | None:
+    """Check per-sequence lengths and return them as an int64 ``(N,)`` array (None stays None).
+
+    ``lengths[n]`` is the number of real steps of sequence ``n``; steps ``t >= lengths[n]`` are
+    padding. Accepted: a list, a NumPy array or a torch tensor of integers with shape ``(N,)``
+    and values in ``[1, T]``; for unbatched input a single length (an int, or shape ``()`` or ``(1,)``).
+    """
+    if lengths is None:
+        return None
+    if hasattr(lengths, "detach"):  # a torch tensor, without importing torch
+        lengths = lengths.detach().cpu().numpy()
+    arr = np.asarray(lengths)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must be integers (the number of real steps of each sequence), got dtype {arr.dtype}")
+    if not batched:
+        if arr.shape not in ((), (1,)):
+            raise ValueError(
+                f"{name} must be None or a single length for unbatched input, got shape {_fmt(arr.shape)}"
+            )
+        arr = arr.reshape(1)
+    elif arr.shape != (N,):
+        raise ValueError(f"{name} must have shape (N,) = {_fmt((N,))}, one length per sequence, got shape {_fmt(arr.shape)}")
+    low, high = int(arr.min()), int(arr.max())
+    if low < 1 or high > T:
+        raise ValueError(
+            f"{name} must lie in [1, T] = [1, {T}] (T is the padded sequence length), got values in [{low}, {high}]"
+        )
+    return arr.astype(np.int64)
+
+
+def padding_mask_and_reversal(lengths: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """The step mask and the per-sequence time reversal for ``lengths`` ``(N,)``.
+
+    Returns ``(mask, reverse)``, both ``(T, N)``: ``mask[t, n] = t < lengths[n]`` (True on real
+    steps) and ``reverse[t, n] = lengths[n] - 1 - t`` on real steps, ``t`` on padding, so that
+    ``x[reverse, arange(N)]`` reverses every sequence within its own length and leaves its padding
+    in place. The reversal is its own inverse.
+    """
+    steps = np.arange(T)[:, None]
+    mask = steps < lengths[None, :]
+    return mask, np.where(mask, lengths[None, :] - 1 - steps, steps)

@@ -9,19 +9,41 @@
 Each function draws everything from ``numpy.random.default_rng(seed)``, so the same seed
 gives the same data on every machine. Both also give the score of the best predictor that
 remembers nothing, the line a recurrent network must get below to show it has memory.
+
+For the chapters on bidirectional RNNs and encoder-decoders:
+
+* Digit transduction (:func:`reverse_digits`, :func:`sort_digits`): map a variable-length string
+  of digits to its reversal or its sorted version. Every output token can depend on any input
+  token, so an encoder-decoder must squeeze the whole input into its summary vector: the task
+  gets harder as sequences get longer (the fixed-vector bottleneck), which attention relieves.
+  Tokens: :data:`SEQ_PAD`, :data:`SEQ_BOS`, :data:`SEQ_EOS`, then the digits 0-9 as
+  ``SEQ_FIRST_DIGIT + d``; :data:`SEQ_VOCAB_SIZE` in all, for source and target alike.
+* Sequence labelling with future context (:func:`repeats_later`): label every position with
+  whether its symbol occurs again later in the sequence. The label depends only on the future, so a
+  left-to-right RNN can at best guess it from the position (:func:`repeats_later_causal_accuracy`
+  gives that ceiling exactly) while a bidirectional one can be perfect.
+* Scores for decoded sequences: :func:`unpad`, :func:`exact_match`, :func:`token_accuracy`.
+
+Held-out sets are drawn with a different seed (for example ``seed=0`` to train, ``seed=1`` to
+test). With short sequences the same string can occur in both; with ``10^L`` strings of length
+``L`` that is rare from ``L = 5`` on.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "adding_problem", "adding_problem_baseline_mse", "copy_memory", "copy_memory_chance_loss",
     "COPY_DIGITS", "COPY_BLANK", "COPY_DELIMITER", "COPY_VOCAB_SIZE",
+    "SEQ_PAD", "SEQ_BOS", "SEQ_EOS", "SEQ_FIRST_DIGIT", "SEQ_VOCAB_SIZE", "Seq2SeqData",
+    "reverse_digits", "sort_digits", "tokens_to_string", "repeats_later", "repeats_later_causal_accuracy",
+    "unpad", "exact_match", "token_accuracy",
 ]
 
 COPY_DIGITS = 10
@@ -137,3 +159,189 @@ def copy_memory_chance_loss(T: int) -> float:
     """
     t = _check_int("T", T, 1)
     return COPY_DIGITS * math.log(8) / (t + 2 * COPY_DIGITS)
+
+
+# ----------------------------------------------------------------- digit transduction (encoder-decoder)
+SEQ_PAD = 0
+"""Padding token of the transduction tasks (after each source and target sequence's end)."""
+SEQ_BOS = 1
+"""Beginning-of-sequence token: the decoder's first input."""
+SEQ_EOS = 2
+"""End-of-sequence token: the decoder's last target; decoding stops when it is produced."""
+SEQ_FIRST_DIGIT = 3
+"""Digit ``d`` (0-9) is token ``SEQ_FIRST_DIGIT + d``."""
+SEQ_VOCAB_SIZE = 13
+"""PAD, BOS, EOS and the ten digits; the same vocabulary for sources and targets."""
+
+
+class Seq2SeqData(NamedTuple):
+    """A padded batch of source/target pairs, batch first, as :class:`rnnbook.numpy.Seq2Seq` consumes it.
+
+    For a source ``x_1..x_S`` and a target ``y_1..y_L``::
+
+        src     = x_1 .. x_S, PAD ...                (N, S_max)   int64
+        tgt_in  = BOS, y_1 .. y_L, PAD ...           (N, T_max)   the decoder's inputs (teacher forcing)
+        tgt_out = y_1 .. y_L, EOS, PAD ...           (N, T_max)   what it must predict at each step
+        tgt_mask = True on the L + 1 real target steps, False on padding   (N, T_max) bool
+    """
+
+    src: NDArray[np.int64]
+    src_lengths: NDArray[np.int64]
+    tgt_in: NDArray[np.int64]
+    tgt_out: NDArray[np.int64]
+    tgt_mask: NDArray[np.bool_]
+
+    def take(self, index: Any) -> Seq2SeqData:
+        """The pairs at ``index`` (an int array, a slice or a boolean mask over the batch)."""
+        return Seq2SeqData(*(np.asarray(a)[index] for a in self))
+
+    def targets(self) -> list[NDArray[np.int64]]:
+        """The target sequences ``y_1 .. y_L, EOS`` without padding, one array per pair."""
+        return unpad(self.tgt_out, self.tgt_mask.sum(axis=1))
+
+    @property
+    def num_pairs(self) -> int:
+        """``N``, the number of source/target pairs (``len()`` counts the five fields, as for any tuple)."""
+        return int(self.src.shape[0])
+
+
+def _transduction(
+    num_samples: int, min_len: int, max_len: int, seed: int | None, transform: Any
+) -> Seq2SeqData:
+    n = _check_int("num_samples", num_samples, 1)
+    lo = _check_int("min_len", min_len, 1)
+    hi = _check_int("max_len", max_len, 1)
+    if hi < lo:
+        raise ValueError(f"max_len must be >= min_len, got min_len={lo}, max_len={hi}")
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(lo, hi + 1, size=n)
+    digits = rng.integers(0, 10, size=(n, hi))
+    src = np.full((n, hi), SEQ_PAD, dtype=np.int64)
+    tgt_in = np.full((n, hi + 1), SEQ_PAD, dtype=np.int64)
+    tgt_out = np.full((n, hi + 1), SEQ_PAD, dtype=np.int64)
+    for i, length in enumerate(lengths):
+        x = digits[i, :length] + SEQ_FIRST_DIGIT
+        y = transform(x)
+        src[i, :length] = x
+        tgt_in[i, 0], tgt_in[i, 1 : length + 1] = SEQ_BOS, y
+        tgt_out[i, :length], tgt_out[i, length] = y, SEQ_EOS
+    tgt_mask = np.arange(hi + 1)[None, :] <= lengths[:, None]
+    return Seq2SeqData(src, lengths.astype(np.int64), tgt_in, tgt_out, tgt_mask)
+
+
+def reverse_digits(num_samples: int, min_len: int, max_len: int, seed: int | None = 0) -> Seq2SeqData:
+    """Source: ``L`` random digits, ``L`` uniform in ``[min_len, max_len]``; target: the same digits reversed.
+
+    The first output token is the last input token, so an encoder-decoder without attention must
+    carry every digit to the end of the encoder and give them back in the opposite order. Arrays
+    are padded to ``max_len`` (sources) and ``max_len + 1`` (targets, with BOS/EOS); see
+    :class:`Seq2SeqData` for the layout and :data:`SEQ_VOCAB_SIZE` for the tokens.
+    """
+    return _transduction(num_samples, min_len, max_len, seed, lambda x: x[::-1])
+
+
+def sort_digits(num_samples: int, min_len: int, max_len: int, seed: int | None = 0) -> Seq2SeqData:
+    """Source: ``L`` random digits; target: the same digits in ascending order (same layout as :func:`reverse_digits`)."""
+    return _transduction(num_samples, min_len, max_len, seed, np.sort)
+
+
+def tokens_to_string(tokens: ArrayLike) -> str:
+    """Readable form of a token sequence: digits as ``0``-``9``, BOS ``^``, EOS ``$``, PAD ``_``."""
+    names = {SEQ_PAD: "_", SEQ_BOS: "^", SEQ_EOS: "$"}
+    return "".join(names.get(int(t), str(int(t) - SEQ_FIRST_DIGIT)) for t in np.asarray(tokens).reshape(-1))
+
+
+# ----------------------------------------------------------------- labelling that needs the future
+def repeats_later(
+    num_samples: int, min_len: int, max_len: int, num_symbols: int = 10, seed: int | None = 0
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Label each position with whether its symbol occurs again LATER in the sequence.
+
+    Returns ``(x, y, lengths)``, batch first: ``x`` ``(N, max_len)`` symbols drawn uniformly from
+    ``1..num_symbols`` (token 0 is padding, so a model needs ``num_symbols + 1`` inputs), ``y``
+    ``(N, max_len)`` with ``y[n, t] = 1`` if ``x[n, t]`` appears in ``x[n, t+1 : lengths[n]]`` and 0
+    otherwise (also 0 on padding: score only ``t < lengths[n]``), ``lengths`` ``(N,)`` uniform in
+    ``[min_len, max_len]``. The label is a function of the future alone; see
+    :func:`repeats_later_causal_accuracy` for what a model that reads left to right can reach.
+    """
+    n = _check_int("num_samples", num_samples, 1)
+    lo = _check_int("min_len", min_len, 1)
+    hi = _check_int("max_len", max_len, 1)
+    k = _check_int("num_symbols", num_symbols, 1)
+    if hi < lo:
+        raise ValueError(f"max_len must be >= min_len, got min_len={lo}, max_len={hi}")
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(lo, hi + 1, size=n)
+    x = rng.integers(1, k + 1, size=(n, hi))
+    real = np.arange(hi)[None, :] < lengths[:, None]
+    x = np.where(real, x, 0).astype(np.int64)
+    # later[n, t, u] = u > t and u is real; same[n, t, u] = x[n, t] == x[n, u]
+    later = np.triu(np.ones((hi, hi), dtype=bool), k=1)[None] & real[:, None, :]
+    y = ((x[:, :, None] == x[:, None, :]) & later).any(axis=2) & real
+    return x, y.astype(np.int64), lengths.astype(np.int64)
+
+
+def repeats_later_causal_accuracy(min_len: int, max_len: int, num_symbols: int = 10) -> float:
+    """The best token accuracy on :func:`repeats_later` of any predictor that sees only ``x_1..x_t``.
+
+    Derivation: whether ``x_t`` recurs depends only on the ``L - 1 - t`` later symbols (0-based
+    ``t``), each equal to ``x_t`` with probability ``1/k`` independently, so
+    ``P(y_t = 1 | L) = 1 - (1 - 1/k)^(L - 1 - t)``. The past says nothing about those symbols, and
+    about ``L`` only that ``L > t``, so the best causal guess at ``t`` is 1 iff
+    ``p_t = E[P(y_t = 1 | L) | L > t] > 1/2``, right with probability ``max(p_t, 1 - p_t)``.
+    Averaging over the real tokens (each sequence contributes ``L`` of them, ``L`` uniform):
+    ``accuracy = sum_t P(L > t) max(p_t, 1 - p_t) / E[L]``. A bidirectional model can reach 1.
+    """
+    lo = _check_int("min_len", min_len, 1)
+    hi = _check_int("max_len", max_len, 1)
+    k = _check_int("num_symbols", num_symbols, 1)
+    if hi < lo:
+        raise ValueError(f"max_len must be >= min_len, got min_len={lo}, max_len={hi}")
+    lengths = np.arange(lo, hi + 1)
+    p_len = np.full(len(lengths), 1.0 / len(lengths))
+    total = 0.0
+    for t in range(hi):
+        alive = lengths > t
+        p_alive = float(p_len[alive].sum())
+        p_repeat = float(np.sum(p_len[alive] * (1.0 - (1.0 - 1.0 / k) ** (lengths[alive] - 1 - t)))) / p_alive
+        total += p_alive * max(p_repeat, 1.0 - p_repeat)
+    return total / float(np.sum(p_len * lengths))
+
+
+# ----------------------------------------------------------------- scores for decoded sequences
+def unpad(tokens: ArrayLike, lengths: ArrayLike) -> list[NDArray[np.int64]]:
+    """Rows of a padded ``(N, T)`` array cut to their lengths: ``[tokens[n, :lengths[n]] for n]``."""
+    arr = np.asarray(tokens)
+    lens = np.asarray(lengths)
+    if arr.ndim != 2 or lens.shape != (arr.shape[0],):
+        raise ValueError(f"tokens must be (N, T) and lengths (N,), got shapes {arr.shape} and {lens.shape}")
+    return [arr[n, : int(lens[n])].astype(np.int64) for n in range(arr.shape[0])]
+
+
+def _pairs(predicted: Sequence[ArrayLike], target: Sequence[ArrayLike]) -> list[tuple[np.ndarray, np.ndarray]]:
+    if len(predicted) != len(target):
+        raise ValueError(f"predicted and target must hold as many sequences, got {len(predicted)} and {len(target)}")
+    if len(target) == 0:
+        raise ValueError("no sequences to score")
+    return [(np.asarray(p).reshape(-1), np.asarray(t).reshape(-1)) for p, t in zip(predicted, target)]
+
+
+def exact_match(predicted: Sequence[ArrayLike], target: Sequence[ArrayLike]) -> float:
+    """The fraction of sequences predicted exactly: same length, same token at every position."""
+    pairs = _pairs(predicted, target)
+    return sum(p.shape == t.shape and bool(np.all(p == t)) for p, t in pairs) / len(pairs)
+
+
+def token_accuracy(predicted: Sequence[ArrayLike], target: Sequence[ArrayLike]) -> float:
+    """The fraction of target tokens predicted at their position, over all target tokens.
+
+    Position ``i`` of a target counts as right when the prediction has a token at ``i`` and it is
+    the target's; a prediction that stops early loses the missing positions. Tokens a prediction
+    has beyond its target's length are not counted (:func:`exact_match` penalises them).
+    """
+    pairs = _pairs(predicted, target)
+    total = sum(len(t) for _, t in pairs)
+    if total == 0:
+        raise ValueError("the targets hold no tokens")
+    right = sum(int(np.sum(p[: len(t)] == t[: len(p)])) for p, t in pairs)
+    return right / total

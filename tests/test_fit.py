@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rnnbook.fit import evaluate_task, fit, task_loss
-from rnnbook.tasks import adding_problem, copy_memory
+from rnnbook.tasks import adding_problem
 from rnnbook.torch import SequenceModel
 
 

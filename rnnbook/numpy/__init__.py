@@ -25,7 +25,10 @@ from .gru import GRU, gru_step_backward, gru_step_forward
 from .lstm import LSTM, lstm_step_backward, lstm_step_forward
 from .rnn import RNN, rnn_step_backward, rnn_step_forward
 from .linear import Linear
+from .embedding import Embedding
+from .attention import AdditiveAttention, masked_softmax
 from .charlm import CharModel
+from .seq2seq import Seq2Seq
 
 __all__ = [
     "RNN", "LSTM", "GRU", "RecurrentLayer", "rnn_step_forward", "rnn_step_backward",
@@ -33,5 +36,5 @@ __all__ = [
     "tanh", "d_tanh", "tanh_grad_from_output", "sigmoid", "d_sigmoid", "sigmoid_grad_from_output",
     "relu", "d_relu", "relu_grad_from_output", "logsumexp", "softmax", "log_softmax",
     "cross_entropy", "numerical_gradient", "relative_error", "check_layer_gradients",
-    "Linear", "CharModel",
+    "Linear", "CharModel", "Embedding", "AdditiveAttention", "masked_softmax", "Seq2Seq",
 ]

@@ -50,13 +50,19 @@ def relative_error(a: Any, b: Any) -> float:
 
 
 def check_layer_gradients(
-    layer: RecurrentLayer, x: NDArray[np.floating], hx: Any = None, seed: int = 0, eps: float = 1e-6
+    layer: RecurrentLayer,
+    x: NDArray[np.floating],
+    hx: Any = None,
+    seed: int = 0,
+    eps: float = 1e-6,
+    lengths: Any = None,
 ) -> dict[str, float]:
-    """Gradient-check ``layer.backward`` on ``x`` (and ``hx``) and return the relative error per tensor.
+    """Gradient-check ``layer.backward`` on ``x`` (and ``hx``, ``lengths``) and return the relative error per tensor.
 
     The scalar loss is ``L = sum(R * output) + sum(S * h_n)`` with fixed random ``R`` and ``S``,
     so every output and every final state carries gradient. The keys are ``"input"``,
     ``"hx"`` (``"h_0"``, ``"c_0"`` for a tuple state) when ``hx`` is given, and every parameter name.
+    ``lengths`` is passed to ``forward`` (variable-length sequences).
     """
     rng = np.random.default_rng(seed)
     x = np.array(x, dtype=np.float64)
@@ -65,7 +71,7 @@ def check_layer_gradients(
 
     def run() -> tuple[NDArray[np.floating], tuple[NDArray[np.floating], ...]]:
         """Forward on the current ``x`` and ``states`` (which the finite differences perturb)."""
-        out, h_n = layer.forward(x, None if hx is None else (tuple(states) if tuple_state else states[0]))
+        out, h_n = layer.forward(x, None if hx is None else (tuple(states) if tuple_state else states[0]), lengths)
         return out, (h_n if isinstance(h_n, tuple) else (h_n,))
 
     output, finals = run()

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
-from .recurrent import Array, RecurrentLayer, State, Weights
+from .recurrent import Array, Mask, RecurrentLayer, State, Weights, keep_state
 
 __all__ = ["GRU", "gru_step_forward", "gru_step_backward"]
 
@@ -133,8 +133,8 @@ class GRU(RecurrentLayer):
         self.reset_after = bool(reset_after)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional, dtype, seed)
 
-    def _sequence_forward(self, x: Array, state0: State, w: Weights) -> tuple[Array, State, Any]:
-        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``."""
+    def _sequence_forward(self, x: Array, state0: State, w: Weights, mask: Mask = None) -> tuple[Array, State, Any]:
+        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
         (h0,) = state0
         T = x.shape[0]
         xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul: (T, N, 3 d_h)
@@ -145,12 +145,13 @@ class GRU(RecurrentLayer):
         hw_n = np.empty((T, *h0.shape), dtype=self.dtype)
         hs[0] = h0
         for t in range(T):
-            hs[t + 1], gates[t], hw_n[t] = gru_step_forward(xw[t], hs[t], w["weight_hh"], w["bias_hh"], self.reset_after)
-        return hs[1:], (hs[-1],), (x, hs, gates, hw_n, w)
+            h_new, gates[t], hw_n[t] = gru_step_forward(xw[t], hs[t], w["weight_hh"], w["bias_hh"], self.reset_after)
+            hs[t + 1] = keep_state(mask, t, h_new, hs[t])
+        return hs[1:], (hs[-1],), (x, hs, gates, hw_n, w, mask)
 
     def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights, State]:
         """BPTT through one layer and direction; returns ``(dL/dx, (dL/dh_0,), parameter gradients, (dL/dh_t for all t,))``."""
-        x, hs, gates, hw_n, w = cache
+        x, hs, gates, hw_n, w, mask = cache
         H = hs.shape[-1]
         dxw = np.empty_like(gates)
         dhw = np.empty_like(gates)
@@ -158,7 +159,10 @@ class GRU(RecurrentLayer):
         (dh_next,) = d_state_T
         for t in reversed(range(x.shape[0])):
             dh[t] = d_out[t] + dh_next
-            dxw[t], dhw[t], dh_next = gru_step_backward(dh[t], gates[t], hw_n[t], hs[t], w["weight_hh"], self.reset_after)
+            dxw[t], dhw[t], dh_prev = gru_step_backward(
+                keep_state(mask, t, dh[t], 0.0), gates[t], hw_n[t], hs[t], w["weight_hh"], self.reset_after
+            )
+            dh_next = keep_state(mask, t, dh_prev, dh[t])
         dxw_flat = dxw.reshape(-1, 3 * H)
         dhw_flat = dhw.reshape(-1, 3 * H)
         h_prev = hs[:-1].reshape(-1, H)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
-from .recurrent import Array, RecurrentLayer, State, Weights
+from .recurrent import Array, Mask, RecurrentLayer, State, Weights, keep_state
 
 __all__ = ["LSTM", "lstm_step_forward", "lstm_step_backward"]
 
@@ -102,7 +102,7 @@ class LSTM(RecurrentLayer):
 
     ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
     bidirectional=False, dtype=np.float64, seed=None)``. The state is a pair: ``forward(x,
-    hx=None)`` takes ``hx = (h_0, c_0)`` and returns ``(output, (h_n, c_n))``;
+    hx=None, lengths=None)`` takes ``hx = (h_0, c_0)`` and returns ``(output, (h_n, c_n))``;
     ``backward(d_output, d_h_n=None)`` takes ``d_h_n = (dL/dh_n, dL/dc_n)`` (None when the loss
     does not depend on the final state) and returns ``(d_x, (d_h_0, d_c_0))``. Gate order i, f, g, o in the
     stacked weights (see the module docstring for the symbols).
@@ -111,8 +111,8 @@ class LSTM(RecurrentLayer):
     gate_count = 4
     state_count = 2
 
-    def _sequence_forward(self, x: Array, state0: State, w: Weights) -> tuple[Array, State, Any]:
-        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``."""
+    def _sequence_forward(self, x: Array, state0: State, w: Weights, mask: Mask = None) -> tuple[Array, State, Any]:
+        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; ``h`` and ``c`` frozen where ``mask`` is 0."""
         h0, c0 = state0
         T = x.shape[0]
         xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul: (T, N, 4 d_h)
@@ -123,8 +123,9 @@ class LSTM(RecurrentLayer):
         gates = np.empty(xw.shape, dtype=self.dtype)
         hs[0], cs[0] = h0, c0
         for t in range(T):
-            hs[t + 1], cs[t + 1], gates[t] = lstm_step_forward(xw[t], hs[t], cs[t], w["weight_hh"], w["bias_hh"])
-        return hs[1:], (hs[-1], cs[-1]), (x, hs, cs, gates, w)
+            h_new, c_new, gates[t] = lstm_step_forward(xw[t], hs[t], cs[t], w["weight_hh"], w["bias_hh"])
+            hs[t + 1], cs[t + 1] = keep_state(mask, t, h_new, hs[t]), keep_state(mask, t, c_new, cs[t])
+        return hs[1:], (hs[-1], cs[-1]), (x, hs, cs, gates, w, mask)
 
     def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights, State]:
         """BPTT through one layer and direction.
@@ -133,15 +134,18 @@ class LSTM(RecurrentLayer):
         dL/dc_t is the gradient arriving from step t + 1 (and from c_n), before step t adds the
         path through h_t.
         """
-        x, hs, cs, gates, w = cache
-        tanh_cs = tanh(cs[1:])
+        x, hs, cs, gates, w, mask = cache
+        tanh_cs = tanh(cs[1:])  # on padded steps a frozen copy, unused: no gradient enters the cell there
         da = np.empty_like(gates)
         dh = np.empty_like(d_out)
         dc = np.empty_like(d_out)
         dh_next, dc_next = d_state_T
         for t in reversed(range(x.shape[0])):
             dh[t], dc[t] = d_out[t] + dh_next, dc_next
-            da[t], dh_next, dc_next = lstm_step_backward(dh[t], dc[t], gates[t], cs[t], tanh_cs[t], w["weight_hh"])
+            da[t], dh_prev, dc_prev = lstm_step_backward(
+                keep_state(mask, t, dh[t], 0.0), keep_state(mask, t, dc[t], 0.0), gates[t], cs[t], tanh_cs[t], w["weight_hh"]
+            )
+            dh_next, dc_next = keep_state(mask, t, dh_prev, dh[t]), keep_state(mask, t, dc_prev, dc[t])
         da_flat = da.reshape(-1, da.shape[-1])
         grads: Weights = {
             "weight_ih": da_flat.T @ x.reshape(-1, x.shape[-1]),

@@ -3,7 +3,7 @@
 A subclass (``RNN``; later ``LSTM`` and ``GRU``) supplies only the recurrence of one layer
 in one direction over a whole sequence, forward and backward:
 
-* ``_sequence_forward(x, state0, w)`` with ``x`` of shape ``(T, N, d_in)``
+* ``_sequence_forward(x, state0, w, mask)`` with ``x`` of shape ``(T, N, d_in)``
   returns ``(out, state_T, cache)``: ``out`` is ``(T, N, d_h)``;
 * ``_sequence_backward(d_out, d_state_T, cache)`` returns ``(d_x, d_state0, d_w, d_states)``,
   where ``d_states`` holds the total gradient reaching each state at every step, a tuple of
@@ -13,6 +13,19 @@ States are tuples of ``(N, d_h)`` arrays: ``(h,)`` for RNN and GRU, ``(h, c)`` f
 This base class runs those two methods layer by layer and direction by direction, reversing
 time for the ``_reverse`` direction, and handles ``batch_first``, unbatched input and the
 torch.nn parameter names.
+
+Variable-length sequences (``forward(x, hx, lengths)``, the semantics of torch.nn.utils.rnn's
+``pack_padded_sequence``): ``mask`` is ``(T, N, 1)``, ``m_t = 1`` on real steps ``t < length``
+and 0 on padding (None when every sequence is real throughout). Every cell freezes its state on
+padding with :func:`keep_state`,
+
+    h_t = m_t * cell(x_t, h_{t-1}) + (1 - m_t) * h_{t-1}     (and c_t likewise for the LSTM)
+
+so the final state is each sequence's state at its own last real step; its backward step sends
+``m_t * dL/dh_t`` into the cell and ``(1 - m_t) * dL/dh_t`` straight on to ``h_{t-1}``. This class
+zeroes the outputs at padded steps (so nothing flows back from them) and, for the ``_reverse``
+direction, reverses each sequence within its own length by an index gather, so that it starts at
+the sequence's last real token.
 """
 
 from __future__ import annotations
@@ -25,15 +38,18 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._shapes import (
     check_layer_sizes,
+    check_lengths,
     check_same_shape,
     check_sequence_shape,
     check_state_shape,
+    padding_mask_and_reversal,
     state_shape,
 )
 
 Array = NDArray[np.floating]
 State = tuple[Array, ...]
 Weights = dict[str, Array | None]
+Mask = NDArray[np.bool_] | None  # (T, N, 1): True on real steps, False on padding; None: no padding
 
 _WEIGHT_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
@@ -43,6 +59,17 @@ def _to_numpy(value: Any) -> np.ndarray:
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     return np.asarray(value)
+
+
+def keep_state(mask: Mask, t: int, new: Array, old: Array | float) -> Array:
+    """``m_t * new + (1 - m_t) * old`` for the 0/1 step mask ``m_t = mask[t]`` ``(N, 1)``; ``new`` if no mask.
+
+    Forward, ``keep_state(mask, t, h_new, h_prev)`` freezes the state on padded steps; backward,
+    ``keep_state(mask, t, dh, 0.0)`` is the gradient that enters the cell and
+    ``keep_state(mask, t, dh_prev, dh)`` the one that reaches ``h_{t-1}``. Written as a selection
+    (``np.where``), which equals the product for a 0/1 mask and never turns ``0 * inf`` into NaN.
+    """
+    return new if mask is None else np.where(mask[t], new, old)
 
 
 class RecurrentLayer:
@@ -191,23 +218,41 @@ class RecurrentLayer:
         out = tuple(s if batched else s[:, 0, :] for s in states)
         return out[0] if self.state_count == 1 else out
 
+    @staticmethod
+    def _flip(a: Array, reverse: NDArray[np.int64] | None) -> Array:
+        """Reverse time in a time-major ``(T, N, ...)`` array: whole sequences, or each within its length."""
+        return a[::-1] if reverse is None else a[reverse, np.arange(a.shape[1])]
+
     # ----------------------------------------------------------------- forward and backward
-    def forward(self, x: ArrayLike, hx: Any = None) -> tuple[Array, Any]:
+    def forward(self, x: ArrayLike, hx: Any = None, lengths: ArrayLike | None = None) -> tuple[Array, Any]:
         """Run the stacked (and possibly bidirectional) layer over a sequence.
 
         Args:
             x: ``(T, N, d_x)``, or ``(N, T, d_x)`` if ``batch_first``, or ``(T, d_x)`` unbatched.
             hx: initial state ``(D * num_layers, N, d_h)`` (``(D * num_layers, d_h)`` unbatched),
                 zeros if None; for LSTM a tuple ``(h_0, c_0)``. ``D`` is 2 if bidirectional.
+            lengths: None (every sequence has ``T`` real steps), or integers ``(N,)`` in ``[1, T]``
+                (a single length for unbatched input): sequence ``n`` is real at steps
+                ``t < lengths[n]`` and padded after, as with ``pack_padded_sequence(x, lengths,
+                enforce_sorted=False)``. Padded steps never influence anything.
 
         Returns:
             ``(output, h_n)``: ``output`` is ``(T, N, D * d_h)`` (in ``x``'s layout), the top
-            layer's hidden states with both directions concatenated; ``h_n`` is the final state
-            of every layer and direction, index ``layer * D + direction`` (LSTM: ``(h_n, c_n)``).
+            layer's hidden states with both directions concatenated (0 at padded steps); ``h_n``
+            is the final state of every layer and direction, index ``layer * D + direction``
+            (LSTM: ``(h_n, c_n)``): with ``lengths``, the forward direction's state at each
+            sequence's last real step, and the reverse direction's state once it has read back
+            to the first token.
         """
         x_arr = self._as_array(x, "input")
-        batched, _, batch = check_sequence_shape(x_arr.shape, self.input_size, self.batch_first)
+        batched, T, batch = check_sequence_shape(x_arr.shape, self.input_size, self.batch_first)
         states0 = self._check_states(hx, batch, batched)
+        lengths_arr = check_lengths(lengths, T, batch, batched)
+        mask: Mask = None
+        reverse: NDArray[np.int64] | None = None
+        if lengths_arr is not None:
+            step_mask, reverse = padding_mask_and_reversal(lengths_arr, T)
+            mask = step_mask[..., None]  # (T, N, 1), broadcasts over d_h
 
         layer_input = self._to_time_major(x_arr, batched)
         finals: list[State] = []
@@ -216,11 +261,13 @@ class RecurrentLayer:
             outputs = []
             for direction, suffix in enumerate(self._suffixes()):
                 index = layer * self.num_directions + direction
-                seq = layer_input if direction == 0 else layer_input[::-1]
+                seq = layer_input if direction == 0 else self._flip(layer_input, reverse)
                 out, final, cache = self._sequence_forward(
-                    seq, tuple(s[index] for s in states0), self._weights(layer, suffix)
+                    seq, tuple(s[index] for s in states0), self._weights(layer, suffix), mask
                 )
-                outputs.append(out if direction == 0 else out[::-1])
+                if mask is not None:
+                    out = np.where(mask, out, 0.0)  # no output on padding
+                outputs.append(out if direction == 0 else self._flip(out, reverse))
                 finals.append(final)
                 caches.append(cache)
             layer_input = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)
@@ -232,6 +279,8 @@ class RecurrentLayer:
             "batched": batched,
             "output_shape": output.shape,
             "state_shape": self._state_shape(batch, batched),
+            "mask": mask,
+            "reverse": reverse,
         }
         return output, self._pack_states(h_n, batched)
 
@@ -247,7 +296,8 @@ class RecurrentLayer:
 
         Returns:
             ``(d_x, d_hx)``: dL/dx in ``x``'s shape and dL/dh_0 in ``hx``'s shape (LSTM: a tuple),
-            returned also when ``hx`` was None (the gradient at the zero initial state).
+            returned also when ``hx`` was None (the gradient at the zero initial state). With
+            ``lengths``, ``d_output`` at padded steps is ignored and dL/dx there is 0.
             ``self.grads`` is overwritten with dL/d(parameter) for every name in ``self.params``, and
             ``self.state_grads[layer * D + direction]`` with the total gradient reaching each state at
             every step: a tuple of time-major ``(T, N, d_h)`` arrays, dL/dh_t (LSTM: and dL/dc_t), in
@@ -267,19 +317,22 @@ class RecurrentLayer:
         d_hx = tuple(np.empty_like(d) for d in d_finals)
         d_layer_out = self._to_time_major(d_out, batched)
         caches = iter(reversed(cache["caches"]))
+        mask, reverse = cache["mask"], cache["reverse"]
         hidden = self.hidden_size
         for layer in reversed(range(self.num_layers)):
             d_layer_in: Array | float = 0.0
             for direction in reversed(range(self.num_directions)):
                 index = layer * self.num_directions + direction
                 d_seq = d_layer_out[..., direction * hidden : (direction + 1) * hidden]
+                if mask is not None:
+                    d_seq = np.where(mask, d_seq, 0.0)  # the outputs on padding are constant zeros
                 if direction == 1:
-                    d_seq = d_seq[::-1]
+                    d_seq = self._flip(d_seq, reverse)
                 d_x, d_state0, d_w, d_states = self._sequence_backward(
                     d_seq, tuple(d[index] for d in d_finals), next(caches)
                 )
-                d_layer_in = d_layer_in + (d_x if direction == 0 else d_x[::-1])
-                state_grads[index] = tuple(d if direction == 0 else d[::-1] for d in d_states)
+                d_layer_in = d_layer_in + (d_x if direction == 0 else self._flip(d_x, reverse))
+                state_grads[index] = tuple(d if direction == 0 else self._flip(d, reverse) for d in d_states)
                 for k in range(self.state_count):
                     d_hx[k][index] = d_state0[k]
                 names = self._param_names(layer, self._suffixes()[direction])
@@ -305,7 +358,9 @@ class RecurrentLayer:
         return tuple(out)
 
     # ----------------------------------------------------------------- subclass hooks
-    def _sequence_forward(self, x: Array, state0: State, w: Weights) -> tuple[Array, State, Any]:
+    def _sequence_forward(
+        self, x: Array, state0: State, w: Weights, mask: Mask = None
+    ) -> tuple[Array, State, Any]:
         raise NotImplementedError
 
     def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights, State]:

@@ -31,7 +31,7 @@ from .activations import (
     tanh,
     tanh_grad_from_output,
 )
-from .recurrent import Array, RecurrentLayer, State, Weights
+from .recurrent import Array, Mask, RecurrentLayer, State, Weights, keep_state
 
 __all__ = ["RNN", "rnn_step_forward", "rnn_step_backward"]
 
@@ -84,7 +84,7 @@ class RNN(RecurrentLayer):
     batch_first=False, bidirectional=False, dtype=np.float64, seed=None)``; ``nonlinearity``
     is ``"tanh"`` or ``"relu"`` as in torch.nn, or ``"sigmoid"`` (an extension for chapter 5).
 
-    ``forward(x, hx=None) -> (output, h_n)`` and ``backward(d_output, d_h_n=None) -> (d_x, d_hx)``
+    ``forward(x, hx=None, lengths=None) -> (output, h_n)`` and ``backward(d_output, d_h_n=None) -> (d_x, d_hx)``
     (see :class:`~rnnbook.numpy.recurrent.RecurrentLayer`); after ``backward``, ``grads[name]``
     holds dL/d``params[name]``. Parameters, per layer ``k`` (suffix ``_reverse`` for the
     backward direction): ``weight_ih_l{k}`` = W_xh, ``weight_hh_l{k}`` = W_hh,
@@ -108,8 +108,8 @@ class RNN(RecurrentLayer):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional, dtype, seed)
 
-    def _sequence_forward(self, x: Array, state0: State, w: Weights) -> tuple[Array, State, Any]:
-        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``."""
+    def _sequence_forward(self, x: Array, state0: State, w: Weights, mask: Mask = None) -> tuple[Array, State, Any]:
+        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
         (h0,) = state0
         xw = x @ w["weight_ih"].T  # W_xh x_t for every t in one matmul: (T, N, d_h)
         if w["bias_ih"] is not None:
@@ -117,19 +117,21 @@ class RNN(RecurrentLayer):
         hs = np.empty((x.shape[0] + 1, *h0.shape), dtype=self.dtype)  # hs[t + 1] = h_t, hs[0] = h_0
         hs[0] = h0
         for t in range(x.shape[0]):
-            hs[t + 1] = rnn_step_forward(xw[t], hs[t], w["weight_hh"], w["bias_hh"], self.nonlinearity)
-        return hs[1:], (hs[-1],), (x, hs, w)
+            h_new = rnn_step_forward(xw[t], hs[t], w["weight_hh"], w["bias_hh"], self.nonlinearity)
+            hs[t + 1] = keep_state(mask, t, h_new, hs[t])  # h_t = m_t h_new + (1 - m_t) h_{t-1}
+        return hs[1:], (hs[-1],), (x, hs, w, mask)
 
     def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights, State]:
         """BPTT through one layer and direction; returns ``(dL/dx, (dL/dh_0,), parameter gradients, (dL/dh_t for all t,))``."""
-        x, hs, w = cache
+        x, hs, w, mask = cache
         T = x.shape[0]
         da = np.empty_like(d_out)  # dL/da_t for every t
         dh = np.empty_like(d_out)  # total dL/dh_t for every t
         (dh_next,) = d_state_T  # gradient reaching h_T from outside (h_n)
         for t in reversed(range(T)):
             dh[t] = d_out[t] + dh_next  # from the output at t and from step t + 1
-            da[t], dh_next = rnn_step_backward(dh[t], hs[t + 1], w["weight_hh"], self.nonlinearity)
+            da[t], dh_prev = rnn_step_backward(keep_state(mask, t, dh[t], 0.0), hs[t + 1], w["weight_hh"], self.nonlinearity)
+            dh_next = keep_state(mask, t, dh_prev, dh[t])  # a padded step passes dL/dh_t straight to h_{t-1}
         # Sums over time and batch as single matmuls over the flattened (T * N) axis.
         da_flat = da.reshape(-1, da.shape[-1])
         grads: Weights = {

@@ -10,5 +10,9 @@ from .lstm import LSTM, lstm_step
 from .models import SequenceModel, make_recurrent
 from .rnn import RNN, rnn_step
 from .charlm import CharModel
+from .seq2seq import AdditiveAttention, Seq2Seq
 
-__all__ = ["RNN", "LSTM", "GRU", "RecurrentBase", "rnn_step", "lstm_step", "gru_step", "SequenceModel", "make_recurrent", "CharModel"]
+__all__ = [
+    "RNN", "LSTM", "GRU", "RecurrentBase", "rnn_step", "lstm_step", "gru_step", "SequenceModel", "make_recurrent", "CharModel",
+    "AdditiveAttention", "Seq2Seq",
+]

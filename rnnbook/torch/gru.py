@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .recurrent import RecurrentBase, State, Weights
+from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
 
 __all__ = ["GRU", "gru_step"]
 
@@ -73,15 +73,15 @@ class GRU(RecurrentBase):
         self.reset_after = bool(reset_after)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
 
-    def _sequence_forward(self, x: Tensor, state0: State, w: Weights) -> tuple[Tensor, State]:
-        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``."""
+    def _sequence_forward(self, x: Tensor, state0: State, w: Weights, mask: Mask = None) -> tuple[Tensor, State]:
+        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
         xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
         if w["bias_ih"] is not None:
             xw = xw + w["bias_ih"]
         (h,) = state0
         hs = []
         for t in range(x.shape[0]):
-            h = gru_step(xw[t], h, w["weight_hh"], w["bias_hh"], self.reset_after)
+            h = keep_state(mask, t, gru_step(xw[t], h, w["weight_hh"], w["bias_hh"], self.reset_after), h)
             hs.append(h)
         return torch.stack(hs), (h,)
 

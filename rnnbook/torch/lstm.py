@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .recurrent import RecurrentBase, State, Weights
+from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
 
 __all__ = ["LSTM", "lstm_step"]
 
@@ -35,7 +35,7 @@ class LSTM(RecurrentBase):
     """LSTM with torch.nn.LSTM's constructor arguments, parameters and shapes.
 
     ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-    bidirectional=False, proj_size=0, device=None, dtype=None)``; ``forward(x, hx=None)`` with
+    bidirectional=False, proj_size=0, device=None, dtype=None)``; ``forward(x, hx=None, lengths=None)`` with
     ``hx = (h_0, c_0)`` returns ``(output, (h_n, c_n))``. ``proj_size`` must be 0 (projections
     are not implemented). Does not call torch.nn.LSTM, LSTMCell or their kernels.
     """
@@ -60,14 +60,15 @@ class LSTM(RecurrentBase):
             raise ValueError(f"proj_size must be 0 (LSTM projections are not implemented), got {proj_size}")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
 
-    def _sequence_forward(self, x: Tensor, state0: State, w: Weights) -> tuple[Tensor, State]:
-        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``."""
+    def _sequence_forward(self, x: Tensor, state0: State, w: Weights, mask: Mask = None) -> tuple[Tensor, State]:
+        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; ``h`` and ``c`` frozen where ``mask`` is 0."""
         xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
         if w["bias_ih"] is not None:
             xw = xw + w["bias_ih"]
         h, c = state0
         hs = []
         for t in range(x.shape[0]):
-            h, c = lstm_step(xw[t], h, c, w["weight_hh"], w["bias_hh"])
+            h_new, c_new = lstm_step(xw[t], h, c, w["weight_hh"], w["bias_hh"])
+            h, c = keep_state(mask, t, h_new, h), keep_state(mask, t, c_new, c)
             hs.append(h)
         return torch.stack(hs), (h, c)

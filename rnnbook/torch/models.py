@@ -83,9 +83,14 @@ class SequenceModel(nn.Module):
             raise ValueError(f"tokens must lie in [0, {self.vocab_size}), got values in [{int(x.min())}, {int(x.max())}]")
         return F.one_hot(x, self.vocab_size).to(self.decoder.weight.dtype)
 
-    def forward(self, x: Tensor, hx: Any = None) -> Tensor:
-        """``(N, T, d_x)`` floats or ``(N, T)`` tokens -> ``(N, d_y)`` (``readout="last"``) or ``(N, T, d_y)``."""
-        output, h_n = self.rnn(self.encode_input(x), hx)
+    def forward(self, x: Tensor, hx: Any = None, lengths: Any = None) -> Tensor:
+        """``(N, T, d_x)`` floats or ``(N, T)`` tokens -> ``(N, d_y)`` (``readout="last"``) or ``(N, T, d_y)``.
+
+        ``lengths`` ``(N,)`` (optional) marks steps ``t >= lengths[n]`` as padding (see the layer's
+        ``forward``): ``"last"`` then reads each sequence's own final state, and ``"all"`` gives
+        ``b_y`` (the read-out of a zero state) on padded steps, which a loss should mask.
+        """
+        output, h_n = self.rnn(self.encode_input(x), hx, lengths)
         if self.readout == "all":
             return self.decoder(output)
         h = h_n[0] if isinstance(h_n, tuple) else h_n  # LSTM: (h_n, c_n)

@@ -1,10 +1,16 @@
 """What every Torch recurrent layer shares: parameters, stacking, directions, layouts, checks.
 
 The mirror of :mod:`rnnbook.numpy.recurrent`. A subclass supplies
-``_sequence_forward(x, state0, w) -> (out, state_T)`` for one layer in one direction, with
+``_sequence_forward(x, state0, w, mask) -> (out, state_T)`` for one layer in one direction, with
 ``x`` of shape ``(T, N, d_in)``, states as tuples of ``(N, d_h)`` tensors; autograd does the
 backward pass. Parameters are ``torch.nn.Parameter`` s with torch.nn's names and shapes, so
 ``load_state_dict`` accepts a ``torch.nn.RNN`` 's state dict unchanged.
+
+Variable-length sequences (``forward(x, hx, lengths)``) work as in the NumPy base class: the
+cells freeze their state on padded steps with :func:`keep_state`,
+``h_t = m_t * cell(x_t, h_{t-1}) + (1 - m_t) * h_{t-1}``, this class zeroes the outputs there
+and reverses each sequence within its own length for the ``_reverse`` direction: the results of
+torch.nn's layers on ``pack_padded_sequence(x, lengths, enforce_sorted=False)``.
 """
 
 from __future__ import annotations
@@ -16,10 +22,27 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .._shapes import check_layer_sizes, check_sequence_shape, check_state_shape, state_shape
+from .._shapes import (
+    check_layer_sizes,
+    check_lengths,
+    check_sequence_shape,
+    check_state_shape,
+    padding_mask_and_reversal,
+    state_shape,
+)
 
 State = tuple[Tensor, ...]
 Weights = dict[str, Tensor | None]
+Mask = Tensor | None  # (T, N, 1) bool: True on real steps, False on padding; None: no padding
+
+
+def keep_state(mask: Mask, t: int, new: Tensor, old: Tensor) -> Tensor:
+    """``m_t * new + (1 - m_t) * old`` for the 0/1 step mask ``m_t = mask[t]`` ``(N, 1)``; ``new`` if no mask.
+
+    A selection (``torch.where``): equal to the product for a 0/1 mask, and autograd sends the
+    gradient to ``new`` on real steps and to ``old`` (the frozen state) on padded ones.
+    """
+    return new if mask is None else torch.where(mask[t], new, old)
 
 _WEIGHT_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
@@ -115,21 +138,37 @@ class RecurrentBase(nn.Module):
             states.append(part if batched else part.unsqueeze(1))
         return tuple(states)
 
-    def forward(self, x: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
+    @staticmethod
+    def _flip(a: Tensor, reverse: Tensor | None) -> Tensor:
+        """Reverse time in a time-major ``(T, N, ...)`` tensor: whole sequences, or each within its length."""
+        return a.flip(0) if reverse is None else a[reverse, torch.arange(a.shape[1], device=a.device)]
+
+    def forward(self, x: Tensor, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
         """Run the stacked (and possibly bidirectional) layer over a sequence.
 
         Args:
             x: ``(T, N, d_x)``, or ``(N, T, d_x)`` if ``batch_first``, or ``(T, d_x)`` unbatched.
             hx: initial state ``(D * num_layers, N, d_h)`` (``(D * num_layers, d_h)`` unbatched),
                 zeros if None; for LSTM a tuple ``(h_0, c_0)``.
+            lengths: None, or integers ``(N,)`` in ``[1, T]`` (a tensor on any device, a list or a
+                NumPy array; a single length for unbatched input): steps ``t >= lengths[n]`` of
+                sequence ``n`` are padding and influence nothing (pack_padded_sequence semantics).
 
         Returns:
             ``(output, h_n)`` with torch.nn's shapes: ``output`` ``(T, N, D * d_h)`` in ``x``'s
-            layout; ``h_n`` ``(D * num_layers, N, d_h)``, index ``layer * D + direction``.
+            layout (0 at padded steps); ``h_n`` ``(D * num_layers, N, d_h)``, index
+            ``layer * D + direction``, each sequence's final state within its length.
         """
         x = self._check_input(x, "input")
-        batched, _, batch = check_sequence_shape(tuple(x.shape), self.input_size, self.batch_first)
+        batched, T, batch = check_sequence_shape(tuple(x.shape), self.input_size, self.batch_first)
         states0 = self._initial_states(hx, x, batch, batched)
+        lengths_arr = check_lengths(lengths, T, batch, batched)
+        mask: Mask = None
+        reverse: Tensor | None = None
+        if lengths_arr is not None:
+            step_mask, rev = padding_mask_and_reversal(lengths_arr, T)
+            mask = torch.as_tensor(step_mask, device=x.device)[..., None]  # (T, N, 1)
+            reverse = torch.as_tensor(rev, device=x.device)
         if not batched:
             x = x.unsqueeze(1)
         elif self.batch_first:
@@ -143,9 +182,11 @@ class RecurrentBase(nn.Module):
             outputs = []
             for direction, suffix in enumerate(self._suffixes()):
                 index = layer * self.num_directions + direction
-                seq = layer_input if direction == 0 else layer_input.flip(0)
-                out, final = self._sequence_forward(seq, tuple(s[index] for s in states0), self._weights(layer, suffix))
-                outputs.append(out if direction == 0 else out.flip(0))
+                seq = layer_input if direction == 0 else self._flip(layer_input, reverse)
+                out, final = self._sequence_forward(seq, tuple(s[index] for s in states0), self._weights(layer, suffix), mask)
+                if mask is not None:
+                    out = torch.where(mask, out, torch.zeros((), dtype=out.dtype, device=out.device))  # no output on padding
+                outputs.append(out if direction == 0 else self._flip(out, reverse))
                 finals.append(final)
             layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
 
@@ -157,7 +198,7 @@ class RecurrentBase(nn.Module):
             output = output.transpose(0, 1)
         return output, (h_n[0] if self.state_count == 1 else h_n)
 
-    def _sequence_forward(self, x: Tensor, state0: State, w: Weights) -> tuple[Tensor, State]:
+    def _sequence_forward(self, x: Tensor, state0: State, w: Weights, mask: Mask = None) -> tuple[Tensor, State]:
         raise NotImplementedError
 
     def extra_repr(self) -> str:

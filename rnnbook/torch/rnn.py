@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .recurrent import RecurrentBase, State, Weights
+from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
 
 __all__ = ["RNN", "rnn_step"]
 
@@ -34,7 +34,7 @@ class RNN(RecurrentBase):
 
     ``RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
     batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None)``;
-    ``forward(x, hx=None) -> (output, h_n)``. Does not call ``torch.nn.RNN``, ``RNNCell``
+    ``forward(x, hx=None, lengths=None) -> (output, h_n)``. Does not call ``torch.nn.RNN``, ``RNNCell``
     or their kernels: the loop over time is the Python loop below.
     """
 
@@ -56,15 +56,15 @@ class RNN(RecurrentBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
 
-    def _sequence_forward(self, x: Tensor, state0: State, w: Weights) -> tuple[Tensor, State]:
-        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``."""
+    def _sequence_forward(self, x: Tensor, state0: State, w: Weights, mask: Mask = None) -> tuple[Tensor, State]:
+        """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
         xw = x @ w["weight_ih"].T  # W_xh x_t for every t in one matmul
         if w["bias_ih"] is not None:
             xw = xw + w["bias_ih"]
         (h,) = state0
         hs = []
         for t in range(x.shape[0]):
-            h = rnn_step(xw[t], h, w["weight_hh"], w["bias_hh"], self.nonlinearity)
+            h = keep_state(mask, t, rnn_step(xw[t], h, w["weight_hh"], w["bias_hh"], self.nonlinearity), h)
             hs.append(h)
         return torch.stack(hs), (h,)
 

@@ -1,0 +1,108 @@
+"""A token embedding in NumPy, forward and backward, mirroring ``torch.nn.Embedding``.
+
+Token ``k`` is mapped to row ``k`` of a table ``E`` (``weight``, shape ``(V, d_e)``)::
+
+    x_t = E[token_t] = E^T onehot(token_t)
+
+so an embedding is a linear layer on one-hot vectors without the matmul. Backward, each row
+collects the gradients of the positions that looked it up::
+
+    dL/dE[k] = sum over positions with token_t = k of dL/dx_t
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._shapes import _fmt, check_same_shape
+from .recurrent import _to_numpy
+
+__all__ = ["Embedding", "check_tokens"]
+
+Array = NDArray[np.floating]
+
+
+def check_tokens(ids: Any, vocab_size: int, name: str) -> NDArray[np.int64]:
+    """``ids`` as an int64 array of token indices in ``[0, vocab_size)``, or a clear TypeError / ValueError."""
+    arr = _to_numpy(ids)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must be an integer array of token indices, got dtype {arr.dtype}")
+    if arr.size and (arr.min() < 0 or arr.max() >= vocab_size):
+        raise ValueError(f"{name} must lie in [0, {vocab_size}) (the vocabulary), got values in [{arr.min()}, {arr.max()}]")
+    return arr.astype(np.int64, copy=False)
+
+
+class Embedding:
+    """Lookup table with torch.nn.Embedding's arguments, parameter name and initialisation.
+
+    ``Embedding(num_embeddings, embedding_dim, dtype=np.float64, seed=None)``
+
+    Parameters (``params``; ``grads`` after ``backward``): ``weight`` ``(V, d_e)``, the table
+    ``E``, drawn from N(0, 1) as torch.nn.Embedding does. ``forward(ids)`` takes integer tokens
+    of any shape ``(...)`` and returns ``(..., d_e)``; ``backward(d_x)`` fills ``grads["weight"]``.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, dtype: Any = np.float64, seed: int | None = None) -> None:
+        for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        self.num_embeddings = int(num_embeddings)
+        self.embedding_dim = int(embedding_dim)
+        self.dtype = dtype
+        self.params: dict[str, Array] = {}
+        self.reset_parameters(seed)
+        self.grads: dict[str, Array] = {"weight": np.zeros_like(self.params["weight"])}
+        self._cache: NDArray[np.int64] | None = None
+
+    def reset_parameters(self, seed: int | None = None) -> None:
+        """torch.nn.Embedding's default: every entry from N(0, 1)."""
+        rng = np.random.default_rng(seed)
+        self.params = {"weight": rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(self.dtype)}
+
+    def state_dict(self) -> dict[str, Array]:
+        """A copy of the table, keyed ``weight`` as in torch.nn.Embedding."""
+        return {"weight": self.params["weight"].copy()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Load a ``{"weight": (V, d_e)}`` mapping (arrays or tensors), checked first, copied in place."""
+        if sorted(state) != ["weight"]:
+            raise ValueError(f"state dict keys do not match: expected ['weight'], got {sorted(state)}")
+        value = _to_numpy(state["weight"])
+        shape = self.params["weight"].shape
+        if value.shape != shape:
+            raise ValueError(f"weight must have shape {_fmt(shape)}, got {_fmt(value.shape)}")
+        if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
+            raise TypeError(f"weight must hold real numbers, got dtype {value.dtype}")
+        np.copyto(self.params["weight"], value, casting="unsafe")
+        self._cache = None
+
+    def forward(self, ids: ArrayLike) -> Array:
+        """``E[ids]``: tokens ``(...)`` -> vectors ``(..., d_e)``."""
+        arr = check_tokens(ids, self.num_embeddings, "ids")
+        self._cache = arr
+        return self.params["weight"][arr]
+
+    __call__ = forward
+
+    def backward(self, d_x: ArrayLike) -> None:
+        """Fill ``grads["weight"]`` from dL/d(output) ``(..., d_e)``: row ``k`` sums the gradients of the positions holding ``k``."""
+        if self._cache is None:
+            raise RuntimeError("backward() needs a forward() call first")
+        ids = self._cache
+        d = np.asarray(d_x, dtype=self.dtype)
+        check_same_shape(d.shape, (*ids.shape, self.embedding_dim), "d_x")
+        grad = np.zeros_like(self.params["weight"])
+        np.add.at(grad, ids.reshape(-1), d.reshape(-1, self.embedding_dim))  # repeated tokens accumulate
+        self.grads = {"weight": grad}
+
+    def __repr__(self) -> str:
+        return f"Embedding({self.num_embeddings}, {self.embedding_dim}, dtype={self.dtype.name})"
