@@ -30,9 +30,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._shapes import _fmt
 from .activations import tanh
-from .recurrent import _to_numpy
+from ._params import copy_into
 
 __all__ = ["AdditiveAttention", "masked_softmax"]
 
@@ -99,16 +98,7 @@ class AdditiveAttention:
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Load arrays or tensors keyed like :meth:`state_dict`, checked first, copied in place."""
-        expected = self._param_shapes()
-        missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-        if missing or unexpected:
-            raise ValueError(f"state dict keys do not match: missing {missing}, unexpected {unexpected}")
-        values = {name: _to_numpy(state[name]) for name in expected}
-        for name, shape in expected.items():
-            if values[name].shape != shape:
-                raise ValueError(f"{name} must have shape {_fmt(shape)}, got {_fmt(values[name].shape)}")
-        for name, value in values.items():
-            np.copyto(self.params[name], value, casting="unsafe")
+        copy_into(self.params, state)
 
     # ----------------------------------------------------------------- forward
     def project_keys(self, values: Array) -> Array:

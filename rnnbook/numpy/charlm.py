@@ -25,7 +25,7 @@ from .._cells import resolve_cell
 from .._shapes import _fmt
 from .linear import Linear
 from .losses import cross_entropy
-from .recurrent import _to_numpy
+from ._params import copy_into
 
 __all__ = ["CharModel"]
 
@@ -108,21 +108,7 @@ class CharModel:
         Values are copied into the existing arrays, so an optimiser built on ``params`` keeps
         updating the model after a load.
         """
-        params = self.params
-        missing = sorted(set(params) - set(state))
-        unexpected = sorted(set(state) - set(params))
-        if missing or unexpected:
-            raise ValueError(f"state dict keys do not match: missing {missing}, unexpected {unexpected}")
-        values = {}
-        for name, p in params.items():
-            value = _to_numpy(state[name])
-            if value.shape != p.shape:
-                raise ValueError(f"{name} must have shape {_fmt(p.shape)}, got {_fmt(value.shape)}")
-            if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
-                raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
-            values[name] = value
-        for name, value in values.items():
-            np.copyto(params[name], value, casting="unsafe")
+        copy_into(self.params, state)
 
     # ----------------------------------------------------------------- forward and backward
     def init_state(self, batch: int) -> Any:

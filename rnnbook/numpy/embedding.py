@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._shapes import _fmt, check_same_shape
-from .recurrent import _to_numpy
+from .._shapes import check_same_shape
+from ._params import copy_into, to_numpy
 
 __all__ = ["Embedding", "check_tokens"]
 
@@ -28,7 +28,7 @@ Array = NDArray[np.floating]
 
 def check_tokens(ids: Any, vocab_size: int, name: str) -> NDArray[np.int64]:
     """``ids`` as an int64 array of token indices in ``[0, vocab_size)``, or a clear TypeError / ValueError."""
-    arr = _to_numpy(ids)
+    arr = to_numpy(ids)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{name} must be an integer array of token indices, got dtype {arr.dtype}")
     if arr.size and (arr.min() < 0 or arr.max() >= vocab_size):
@@ -74,15 +74,7 @@ class Embedding:
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Load a ``{"weight": (V, d_e)}`` mapping (arrays or tensors), checked first, copied in place."""
-        if sorted(state) != ["weight"]:
-            raise ValueError(f"state dict keys do not match: expected ['weight'], got {sorted(state)}")
-        value = _to_numpy(state["weight"])
-        shape = self.params["weight"].shape
-        if value.shape != shape:
-            raise ValueError(f"weight must have shape {_fmt(shape)}, got {_fmt(value.shape)}")
-        if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
-            raise TypeError(f"weight must hold real numbers, got dtype {value.dtype}")
-        np.copyto(self.params["weight"], value, casting="unsafe")
+        copy_into(self.params, state)
         self._cache = None
 
     def forward(self, ids: ArrayLike) -> Array:

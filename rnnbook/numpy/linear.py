@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._shapes import _fmt, check_same_shape
-from .recurrent import _to_numpy
+from ._params import copy_into
 
 __all__ = ["Linear"]
 
@@ -82,26 +82,8 @@ class Linear:
         return {k: v.copy() for k, v in self.params.items()}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Load NumPy arrays or torch tensors keyed like torch.nn.Linear's state dict.
-
-        Names and shapes are checked before anything is assigned. Values are copied into
-        the existing arrays, so references held elsewhere (an optimiser) stay valid.
-        """
-        expected = self._param_shapes()
-        missing = sorted(set(expected) - set(state))
-        unexpected = sorted(set(state) - set(expected))
-        if missing or unexpected:
-            raise ValueError(f"state dict keys do not match: missing {missing}, unexpected {unexpected}")
-        values = {}
-        for name, shape in expected.items():
-            value = _to_numpy(state[name])
-            if value.shape != shape:
-                raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
-            if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
-                raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
-            values[name] = value
-        for name, value in values.items():
-            np.copyto(self.params[name], value, casting="unsafe")
+        """Load NumPy arrays or torch tensors keyed like torch.nn.Linear's state dict (checked, copied in place)."""
+        copy_into(self.params, state)
         self._cache = None
 
     def _as_input(self, x: ArrayLike, name: str) -> Array:

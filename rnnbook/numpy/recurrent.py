@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._params import copy_into
 from .._shapes import (
     check_layer_sizes,
     check_lengths,
@@ -52,13 +53,6 @@ Weights = dict[str, Array | None]
 Mask = NDArray[np.bool_] | None  # (T, N, 1): True on real steps, False on padding; None: no padding
 
 _WEIGHT_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-
-
-def _to_numpy(value: Any) -> np.ndarray:
-    """An array from a NumPy array, a list or a torch tensor (without importing torch)."""
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 def keep_state(mask: Mask, t: int, new: Array, old: Array | float) -> Array:
@@ -149,25 +143,11 @@ class RecurrentLayer:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Load parameters from NumPy arrays or torch tensors keyed by torch.nn's names.
 
-        All names and shapes are checked before anything is assigned, so a bad mapping
-        leaves the layer unchanged. Values are converted to the layer's dtype and copied
-        INTO the existing arrays, so an optimiser holding ``self.params`` keeps working.
+        Everything is checked before anything is copied (a bad mapping leaves the layer
+        unchanged), and values are copied INTO the existing arrays, converted to the layer's
+        dtype, so an optimiser holding ``self.params`` keeps working.
         """
-        expected = self._param_shapes()
-        missing = sorted(set(expected) - set(state))
-        unexpected = sorted(set(state) - set(expected))
-        if missing or unexpected:
-            raise ValueError(f"state dict keys do not match: missing {missing}, unexpected {unexpected}")
-        loaded = {}
-        for name, shape in expected.items():
-            value = _to_numpy(state[name])
-            if value.shape != shape:
-                raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
-            if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
-                raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
-            loaded[name] = value
-        for name, value in loaded.items():
-            self.params[name][...] = value
+        copy_into(self.params, state)
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._cache = None
 

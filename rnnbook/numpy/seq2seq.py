@@ -47,7 +47,8 @@ from .attention import AdditiveAttention
 from .embedding import Embedding, check_tokens
 from .linear import Linear
 from .losses import cross_entropy
-from .recurrent import RecurrentLayer, _to_numpy
+from ._params import copy_into, to_numpy
+from .recurrent import RecurrentLayer
 
 __all__ = ["Seq2Seq"]
 
@@ -79,7 +80,7 @@ def check_targets(tgt_in: Any, tgt_out: Any, tgt_mask: Any, batch: int, vocab_si
     t_out = check_tokens(tgt_out, vocab_size, "tgt_out")
     if t_out.shape != t_in.shape:
         raise ValueError(f"tgt_out must have tgt_in's shape {_fmt(t_in.shape)}, got shape {_fmt(t_out.shape)}")
-    mask = np.ones(t_in.shape, dtype=bool) if tgt_mask is None else _to_numpy(tgt_mask)
+    mask = np.ones(t_in.shape, dtype=bool) if tgt_mask is None else to_numpy(tgt_mask)
     if mask.shape != t_in.shape:
         raise ValueError(f"tgt_mask must have tgt_in's shape {_fmt(t_in.shape)}, got shape {_fmt(mask.shape)}")
     if not np.all((mask == 0) | (mask == 1)):
@@ -176,20 +177,7 @@ class Seq2Seq:
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Load arrays or torch tensors (for example a torch Seq2Seq's state dict); all checked before any copy."""
-        params = self.params
-        missing, unexpected = sorted(set(params) - set(state)), sorted(set(state) - set(params))
-        if missing or unexpected:
-            raise ValueError(f"state dict keys do not match: missing {missing}, unexpected {unexpected}")
-        values = {}
-        for name, p in params.items():
-            value = _to_numpy(state[name])
-            if value.shape != p.shape:
-                raise ValueError(f"{name} must have shape {_fmt(p.shape)}, got {_fmt(value.shape)}")
-            if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
-                raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
-            values[name] = value
-        for name, value in values.items():
-            np.copyto(params[name], value, casting="unsafe")
+        copy_into(self.params, state)
 
     # ----------------------------------------------------------------- encoder
     def _pack(self, state: State) -> Any:
