@@ -12,6 +12,7 @@ with carried state in :mod:`rnnbook.train`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -98,6 +99,59 @@ def evaluate_task(model: torch.nn.Module, x: ArrayLike, y: ArrayLike, loss: str,
     return total_loss / n, total_acc / n
 
 
+def _train_loop(
+    model: torch.nn.Module,
+    num_samples: int,
+    batch_loss: Callable[[np.ndarray], Tensor],
+    evaluate: Callable[[], tuple[float, float]] | None,
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    optimizer: torch.optim.Optimizer | None,
+    clip: float | None,
+    eval_every: int | None,
+    seed: int,
+    progress: bool | None,
+) -> FitHistory:
+    """The loop shared by :func:`fit` and :func:`rnnbook.seq2seq_train.fit_seq2seq`.
+
+    Each step draws ``batch_size`` sample indices without replacement from
+    ``np.random.default_rng(seed)``, takes ``batch_loss(indices)``, backpropagates, records the
+    global gradient norm (clipping it to ``clip`` if given), steps the optimiser (Adam with
+    ``lr`` by default), and calls ``evaluate()`` every ``eval_every`` steps and after the last.
+    """
+    for name, value in (("steps", steps), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    if batch_size > num_samples:
+        raise ValueError(f"batch_size must be at most the number of samples ({num_samples}), got {batch_size}")
+    opt = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=lr)
+    rng = np.random.default_rng(seed)
+    history = FitHistory()
+    bar = _progress_bar(progress, steps, 1)
+    model.train()
+    for step in range(1, steps + 1):
+        value = batch_loss(rng.choice(num_samples, size=batch_size, replace=False))
+        opt.zero_grad()
+        value.backward()
+        history.grad_norm.append(clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf))
+        opt.step()
+        history.steps.append(step)
+        history.train_loss.append(float(value.detach()))
+        if evaluate is not None and ((eval_every and step % eval_every == 0) or step == steps):
+            eval_loss, eval_acc = evaluate()
+            history.eval_steps.append(step)
+            history.eval_loss.append(eval_loss)
+            history.eval_accuracy.append(eval_acc)
+        bar.update(1)
+        bar.set_postfix(loss=f"{history.train_loss[-1]:.4g}")
+    bar.close()
+    return history
+
+
 def fit(
     model: torch.nn.Module,
     x: ArrayLike,
@@ -130,38 +184,18 @@ def fit(
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-    for name, value in (("steps", steps), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     n = len(x)  # type: ignore[arg-type]
     if n != len(y):  # type: ignore[arg-type]
         raise ValueError(f"x and y must have the same number of samples, got {n} and {len(y)}")  # type: ignore[arg-type]
-    if batch_size > n:
-        raise ValueError(f"batch_size must be at most the number of samples ({n}), got {batch_size}")
     like = next(model.parameters())
     x_all, y_all = _as_tensor(x, like), _as_tensor(y, like)
-    opt = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=lr)
-    rng = np.random.default_rng(seed)
-    history = FitHistory()
-    bar = _progress_bar(progress, steps, 1)
-    model.train()
-    for step in range(1, steps + 1):
-        idx = torch.as_tensor(rng.choice(n, size=batch_size, replace=False), device=like.device)
-        value, _ = task_loss(model(x_all[idx]), y_all[idx], loss)
-        opt.zero_grad()
-        value.backward()
-        history.grad_norm.append(clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf))
-        opt.step()
-        history.steps.append(step)
-        history.train_loss.append(float(value.detach()))
-        if eval_data is not None and ((eval_every and step % eval_every == 0) or step == steps):
-            eval_loss, eval_acc = evaluate_task(model, eval_data[0], eval_data[1], loss)
-            history.eval_steps.append(step)
-            history.eval_loss.append(eval_loss)
-            history.eval_accuracy.append(eval_acc)
-        bar.update(1)
-        bar.set_postfix(loss=f"{history.train_loss[-1]:.4g}")
-    bar.close()
-    return history
+
+    def batch_loss(indices: np.ndarray) -> Tensor:
+        idx = torch.as_tensor(indices, device=like.device)
+        return task_loss(model(x_all[idx]), y_all[idx], loss)[0]
+
+    evaluate = None if eval_data is None else (lambda: evaluate_task(model, eval_data[0], eval_data[1], loss))
+    return _train_loop(
+        model, n, batch_loss, evaluate, steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer,
+        clip=clip, eval_every=eval_every, seed=seed, progress=progress,
+    )

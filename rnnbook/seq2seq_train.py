@@ -14,17 +14,14 @@ periodic held-out evaluation, recorded in the same :class:`rnnbook.fit.FitHistor
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .fit import FitHistory
+from .fit import FitHistory, _train_loop
 from .tasks import SEQ_BOS, SEQ_EOS, Seq2SeqData, exact_match, token_accuracy
-from .torch.utils import clip_grad_norm_
-from .train import _progress_bar
 
 __all__ = ["fit_seq2seq", "evaluate_seq2seq", "decode_accuracy"]
 
@@ -117,34 +114,10 @@ def fit_seq2seq(
         progress: tqdm bar if True, none if False; None shows one only when stderr is a terminal.
     """
     d = _as_data(data, "data")
-    for name, value in (("steps", steps), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    if batch_size > d.num_pairs:
-        raise ValueError(f"batch_size must be at most the number of pairs ({d.num_pairs}), got {batch_size}")
     held_out = None if eval_data is None else _as_data(eval_data, "eval_data")
-    opt = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=lr)
-    rng = np.random.default_rng(seed)
-    history = FitHistory()
-    bar = _progress_bar(progress, steps, 1)
-    model.train()
-    for step in range(1, steps + 1):
-        b = d.take(rng.choice(d.num_pairs, size=batch_size, replace=False))
-        value = model.loss(*b)
-        opt.zero_grad()
-        value.backward()
-        history.grad_norm.append(clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf))
-        opt.step()
-        history.steps.append(step)
-        history.train_loss.append(float(value.detach()))
-        if held_out is not None and ((eval_every and step % eval_every == 0) or step == steps):
-            eval_loss, eval_acc = evaluate_seq2seq(model, held_out)
-            history.eval_steps.append(step)
-            history.eval_loss.append(eval_loss)
-            history.eval_accuracy.append(eval_acc)
-        bar.update(1)
-        bar.set_postfix(loss=f"{history.train_loss[-1]:.4g}")
-    bar.close()
-    return history
+    evaluate = None if held_out is None else (lambda: evaluate_seq2seq(model, held_out))
+    return _train_loop(
+        model, d.num_pairs, lambda indices: model.loss(*d.take(indices)), evaluate,
+        steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer, clip=clip,
+        eval_every=eval_every, seed=seed, progress=progress,
+    )

@@ -394,7 +394,7 @@ def test_fit_seq2seq_lowers_the_loss_and_is_seeded():
     assert loss == pytest.approx(history.eval_loss[-1]) and accuracy == history.eval_accuracy[-1]
     assert model.loss(*held_out).item() == pytest.approx(loss, rel=1e-12)  # one batch: the same token mean
     assert run(5)[1].train_loss == history.train_loss[:5]  # seeded: the same batches, the same losses
-    with pytest.raises(ValueError, match=r"batch_size must be at most the number of pairs \(128\), got 200"):
+    with pytest.raises(ValueError, match=r"batch_size must be at most the number of samples \(128\), got 200"):
         fit_seq2seq(model, train, steps=1, batch_size=200)
     with pytest.raises(TypeError, match="data must be a Seq2SeqData"):
         fit_seq2seq(model, (train.src, train.tgt_out), steps=1, batch_size=2)
