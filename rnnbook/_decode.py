@@ -118,3 +118,27 @@ def beam_decode(
         history = None if history is None else history[live]
     best = max(range(len(finished)), key=lambda i: (finished[i][0], -i))  # highest score, earliest on ties
     return finished[best][1], finished[best][0], finished[best][2]
+
+
+def beam_decode_each(
+    step: StepFn,
+    select: SelectFn,
+    whole: Any,
+    num_sources: int,
+    beam_width: int,
+    max_len: int,
+    bos: int,
+    eos: int,
+) -> tuple[list[NDArray[np.int64]], NDArray[np.float64], list[Any]]:
+    """:func:`beam_decode` run on each of ``num_sources`` sources in turn (``select(whole, [n])`` picks one).
+
+    Returns ``(sequences, scores, attention)``: one decoded sequence, its summed log-probability
+    and its attention weights (or None) per source.
+    """
+    seqs, scores, attention = [], [], []
+    for n in range(num_sources):
+        seq, score, alpha = beam_decode(step, select, select(whole, np.array([n])), beam_width, max_len, bos, eos)
+        seqs.append(seq)
+        scores.append(score)
+        attention.append(alpha)
+    return seqs, np.array(scores, dtype=np.float64), attention

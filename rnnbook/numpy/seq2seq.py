@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._cells import resolve_cell
-from .._decode import beam_decode, check_decode_args, greedy_decode
+from .._decode import beam_decode_each, check_decode_args, greedy_decode
 from .._shapes import _fmt, check_lengths
 from ..tasks import SEQ_BOS, SEQ_EOS
 from .activations import log_softmax, tanh
@@ -397,15 +397,11 @@ class Seq2Seq:
         check_decode_args(max_len, bos, eos, self.tgt_vocab, beam_width)
         memory, state0 = self._encode(src_arr, lengths)
         step, select = self._decode_fns()
-        whole = (state0, memory)
-        seqs, scores, attention = [], [], []
-        for n in range(src_arr.shape[0]):
-            seq, score, alpha = beam_decode(step, select, select(whole, np.array([n])), int(beam_width), int(max_len), bos, eos)
-            seqs.append(seq)
-            scores.append(score)
-            attention.append(alpha)
+        seqs, scores, attention = beam_decode_each(
+            step, select, (state0, memory), src_arr.shape[0], int(beam_width), int(max_len), bos, eos
+        )
         self.attention_weights = None if self.attention is None else attention
-        return seqs, np.array(scores, dtype=np.float64)
+        return seqs, scores
 
     def __repr__(self) -> str:
         return (

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .._decode import beam_decode, check_decode_args, greedy_decode
+from .._decode import beam_decode_each, check_decode_args, greedy_decode
 from ..numpy.seq2seq import check_source, check_targets
 from ..tasks import SEQ_BOS, SEQ_EOS
 from .models import make_recurrent
@@ -219,15 +219,11 @@ class Seq2Seq(nn.Module):
         check_decode_args(max_len, bos, eos, self.tgt_vocab, beam_width)
         memory, state0 = self._encode(src_t, lengths)
         step, select = self._decode_fns()
-        whole = (state0, memory)
-        seqs, scores, attention = [], [], []
-        for n in range(src_t.shape[0]):
-            seq, score, alpha = beam_decode(step, select, select(whole, np.array([n])), int(beam_width), int(max_len), bos, eos)
-            seqs.append(seq)
-            scores.append(score)
-            attention.append(alpha)
+        seqs, scores, attention = beam_decode_each(
+            step, select, (state0, memory), src_t.shape[0], int(beam_width), int(max_len), bos, eos
+        )
         self.attention_weights = None if self.attention is None else attention
-        return seqs, np.array(scores, dtype=np.float64)
+        return seqs, scores
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
