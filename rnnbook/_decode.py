@@ -22,17 +22,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._shapes import positive_int
+
 StepFn = Callable[[NDArray[np.int64], Any], tuple[NDArray[np.floating], Any, NDArray[np.floating] | None]]
 SelectFn = Callable[[Any, NDArray[np.int64]], Any]
 
 
 def check_decode_args(max_len: Any, bos: Any, eos: Any, vocab_size: int, beam_width: Any = 1) -> None:
     """Reject a ``max_len`` or ``beam_width`` below 1 and ``bos`` / ``eos`` outside the target vocabulary."""
-    for name, value in (("max_len", max_len), ("beam_width", beam_width)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        if value < 1:
-            raise ValueError(f"{name} must be >= 1, got {value}")
+    positive_int("max_len", max_len)
+    positive_int("beam_width", beam_width)
     for name, value in (("bos", bos), ("eos", eos)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
             raise TypeError(f"{name} must be an int token id, got {type(value).__name__}")

@@ -68,13 +68,19 @@ def check_same_shape(shape: Sequence[int], expected: Sequence[int], name: str) -
         raise ValueError(f"{name} must have shape {_fmt(expected)} (the shape forward returned), got shape {_fmt(shape)}")
 
 
+def positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    """``value`` as an int, or ``TypeError`` (not an int; bools are refused) / ``ValueError`` (below ``minimum``)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
 def check_layer_sizes(input_size: int, hidden_size: int, num_layers: int) -> None:
     """Reject non-positive or non-integer layer sizes with a clear message."""
     for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        if value < 1:
-            raise ValueError(f"{name} must be >= 1, got {value}")
+        positive_int(name, value)
 
 
 def check_lengths(lengths: Any, T: int, N: int, batched: bool, name: str = "lengths") -> np.ndarray | None:

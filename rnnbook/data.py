@@ -19,10 +19,11 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from ._shapes import positive_int
 
 __all__ = [
     "UNK", "Vocabulary", "load_corpus", "read_text", "split_train_val", "batchify", "window_at", "bptt_windows",
@@ -32,14 +33,6 @@ IntArray = NDArray[np.int64]
 
 UNK = "\ufffd"
 """The unknown-character token (U+FFFD REPLACEMENT CHARACTER); always index 0 of a vocabulary."""
-
-
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
 
 
 def _as_ids(ids: ArrayLike, name: str = "ids", ndim: int = 1) -> IntArray:
@@ -163,7 +156,7 @@ def load_corpus(max_chars: int | None = None) -> str:
 
     text = "".join(topics[key] for key in sorted(topics))
     if max_chars is not None:
-        text = text[: _check_positive_int("max_chars", max_chars)]
+        text = text[: positive_int("max_chars", max_chars)]
     return text
 
 
@@ -214,7 +207,7 @@ def batchify(ids: ArrayLike, batch_size: int) -> IntArray:
     the text, and each column is one sequence of the batch whose hidden state is carried.
     """
     arr = _as_ids(ids)
-    n = _check_positive_int("batch_size", batch_size)
+    n = positive_int("batch_size", batch_size)
     length = len(arr) // n
     if length < 2:
         raise ValueError(
@@ -231,7 +224,7 @@ def window_at(streams: ArrayLike, start: int, seq_len: int) -> tuple[IntArray, I
     with ``T = min(seq_len, L - 1 - start)`` (the last window of the data may be shorter).
     """
     arr = _as_ids(streams, "streams", ndim=2)
-    seq_len = _check_positive_int("seq_len", seq_len)
+    seq_len = positive_int("seq_len", seq_len)
     if isinstance(start, bool) or not isinstance(start, int | np.integer) or not 0 <= start < arr.shape[0] - 1:
         raise ValueError(f"start must be an int in [0, {arr.shape[0] - 1}) (rows of streams less one), got {start!r}")
     t = min(seq_len, arr.shape[0] - 1 - int(start))
@@ -249,7 +242,7 @@ def bptt_windows(streams: ArrayLike, seq_len: int) -> Iterator[tuple[IntArray, I
         ValueError: ``seq_len`` < 1, or longer than the ``L - 1`` input steps available.
     """
     arr = _as_ids(streams, "streams", ndim=2)
-    seq_len = _check_positive_int("seq_len", seq_len)
+    seq_len = positive_int("seq_len", seq_len)
     if arr.shape[0] < 2:
         raise ValueError(f"streams need at least 2 rows (input and target), got shape {arr.shape}")
     if seq_len > arr.shape[0] - 1:

@@ -38,6 +38,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._shapes import positive_int
+
 __all__ = [
     "adding_problem", "adding_problem_baseline_mse", "copy_memory", "copy_memory_chance_loss",
     "COPY_DIGITS", "COPY_BLANK", "COPY_DELIMITER", "COPY_VOCAB_SIZE",
@@ -54,14 +56,6 @@ COPY_DELIMITER = 9
 """The symbol that tells the copy-memory model to start writing the digits back."""
 COPY_VOCAB_SIZE = 10
 """Symbols 0..9: blank, the digits 1..8, the delimiter."""
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def adding_problem(
@@ -81,8 +75,8 @@ def adding_problem(
         num_samples: ``N``; T: sequence length, at least 2; seed: for ``default_rng``;
         dtype: of ``x`` and ``y``; markers: ``"halves"`` or ``"anywhere"``.
     """
-    n = _check_int("num_samples", num_samples, 1)
-    t = _check_int("T", T, 2)
+    n = positive_int("num_samples", num_samples, 1)
+    t = positive_int("T", T, 2)
     if markers not in ("halves", "anywhere"):
         raise ValueError(f"markers must be 'halves' or 'anywhere', got {markers!r}")
     rng = np.random.default_rng(seed)
@@ -132,8 +126,8 @@ def copy_memory(
             steps (the delimiter, then 9 instead of blanks while recalling); True does that.
             It changes no target and no chance level.
     """
-    n = _check_int("num_samples", num_samples, 1)
-    t = _check_int("T", T, 1)
+    n = positive_int("num_samples", num_samples, 1)
+    t = positive_int("T", T, 1)
     rng = np.random.default_rng(seed)
     digits = rng.integers(1, 9, size=(n, COPY_DIGITS))  # 1..8
     x = np.full((n, t + 2 * COPY_DIGITS), COPY_BLANK, dtype=np.int64)
@@ -157,7 +151,7 @@ def copy_memory_chance_loss(T: int) -> float:
     The mean over the ``T + 20`` steps is ``10 ln 8 / (T + 20)``: 0.0204 for T = 1000, the loss
     at which Bai et al. report LSTM, GRU and plain RNN all stuck.
     """
-    t = _check_int("T", T, 1)
+    t = positive_int("T", T, 1)
     return COPY_DIGITS * math.log(8) / (t + 2 * COPY_DIGITS)
 
 
@@ -208,9 +202,9 @@ class Seq2SeqData(NamedTuple):
 def _transduction(
     num_samples: int, min_len: int, max_len: int, seed: int | None, transform: Any
 ) -> Seq2SeqData:
-    n = _check_int("num_samples", num_samples, 1)
-    lo = _check_int("min_len", min_len, 1)
-    hi = _check_int("max_len", max_len, 1)
+    n = positive_int("num_samples", num_samples, 1)
+    lo = positive_int("min_len", min_len, 1)
+    hi = positive_int("max_len", max_len, 1)
     if hi < lo:
         raise ValueError(f"max_len must be >= min_len, got min_len={lo}, max_len={hi}")
     rng = np.random.default_rng(seed)
@@ -264,10 +258,10 @@ def repeats_later(
     ``[min_len, max_len]``. The label is a function of the future alone; see
     :func:`repeats_later_causal_accuracy` for what a model that reads left to right can reach.
     """
-    n = _check_int("num_samples", num_samples, 1)
-    lo = _check_int("min_len", min_len, 1)
-    hi = _check_int("max_len", max_len, 1)
-    k = _check_int("num_symbols", num_symbols, 1)
+    n = positive_int("num_samples", num_samples, 1)
+    lo = positive_int("min_len", min_len, 1)
+    hi = positive_int("max_len", max_len, 1)
+    k = positive_int("num_symbols", num_symbols, 1)
     if hi < lo:
         raise ValueError(f"max_len must be >= min_len, got min_len={lo}, max_len={hi}")
     rng = np.random.default_rng(seed)
@@ -292,9 +286,9 @@ def repeats_later_causal_accuracy(min_len: int, max_len: int, num_symbols: int =
     Averaging over the real tokens (each sequence contributes ``L`` of them, ``L`` uniform):
     ``accuracy = sum_t P(L > t) max(p_t, 1 - p_t) / E[L]``. A bidirectional model can reach 1.
     """
-    lo = _check_int("min_len", min_len, 1)
-    hi = _check_int("max_len", max_len, 1)
-    k = _check_int("num_symbols", num_symbols, 1)
+    lo = positive_int("min_len", min_len, 1)
+    hi = positive_int("max_len", max_len, 1)
+    k = positive_int("num_symbols", num_symbols, 1)
     if hi < lo:
         raise ValueError(f"max_len must be >= min_len, got min_len={lo}, max_len={hi}")
     lengths = np.arange(lo, hi + 1)

@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from .checkpoint import save_checkpoint
 from .data import Vocabulary, batchify, window_at
 from .lm import is_torch_model, perplexity
+from ._shapes import positive_int
 
 __all__ = ["History", "TrainState", "train", "evaluate"]
 
@@ -181,14 +182,6 @@ def _backend(model: Any, optimizer: Any = None) -> Any:
 
 
 # --------------------------------------------------------------------------- helpers
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
 def _train_streams(train_ids: ArrayLike, batch_size: int, seq_len: int) -> Ids:
     """The training streams ``(L, N)``, checked to hold at least one full window."""
     streams = batchify(train_ids, batch_size)
@@ -247,8 +240,8 @@ def evaluate(model: Any, ids: ArrayLike, *, seq_len: int, batch_size: int) -> fl
     character is predicted from all the text before it in its stream. The mean is over all
     predicted characters (windows weighted by their size). No gradients, no parameter change.
     """
-    streams = _val_streams(ids, _positive_int("batch_size", batch_size))
-    return _evaluate_streams(_backend(model), streams, _positive_int("seq_len", seq_len))
+    streams = _val_streams(ids, positive_int("batch_size", batch_size))
+    return _evaluate_streams(_backend(model), streams, positive_int("seq_len", seq_len))
 
 
 def _evaluate_streams(backend: Any, streams: Ids, seq_len: int) -> float:
@@ -310,9 +303,9 @@ def train(
     equal results, and resuming from a checkpoint reproduces an uninterrupted run exactly.
     """
     backend = _backend(model, optimizer)
-    seq_len, batch_size = _positive_int("seq_len", seq_len), _positive_int("batch_size", batch_size)
-    steps = _positive_int("steps", steps)
-    eval_every = None if eval_every is None else _positive_int("eval_every", eval_every)
+    seq_len, batch_size = positive_int("seq_len", seq_len), positive_int("batch_size", batch_size)
+    steps = positive_int("steps", steps)
+    eval_every = None if eval_every is None else positive_int("eval_every", eval_every)
     if clip is not None and (isinstance(clip, bool) or not isinstance(clip, int | float) or math.isnan(clip) or clip <= 0):
         raise ValueError(f"clip must be a number > 0 or None, got {clip!r}")
     streams = _train_streams(train_ids, batch_size, seq_len)

@@ -10,6 +10,14 @@ import numpy as np
 from .._shapes import _fmt
 
 
+def float_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as a NumPy dtype, or ``TypeError`` unless it is float32 or float64 (the layers' parameter types)."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
 def to_numpy(value: Any) -> np.ndarray:
     """An array from a NumPy array, a list or a torch tensor (without importing torch)."""
     if hasattr(value, "detach"):

@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .activations import tanh
+from .._shapes import positive_int
 from ._params import copy_into
 
 __all__ = ["AdditiveAttention", "masked_softmax"]
@@ -71,10 +72,7 @@ class AdditiveAttention:
         self, query_size: int, key_size: int, attention_size: int, dtype: Any = np.float64, seed: int | None = None
     ) -> None:
         for name, value in (("query_size", query_size), ("key_size", key_size), ("attention_size", attention_size)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
+            positive_int(name, value)
         self.query_size, self.key_size, self.attention_size = int(query_size), int(key_size), int(attention_size)
         self.dtype = np.dtype(dtype)
         rng = np.random.default_rng(seed)

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._shapes import check_same_shape
-from ._params import copy_into, to_numpy
+from .._shapes import check_same_shape, positive_int
+from ._params import copy_into, float_dtype, to_numpy
 
 __all__ = ["Embedding", "check_tokens"]
 
@@ -48,13 +48,8 @@ class Embedding:
 
     def __init__(self, num_embeddings: int, embedding_dim: int, dtype: Any = np.float64, seed: int | None = None) -> None:
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
-        dtype = np.dtype(dtype)
-        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+            positive_int(name, value)
+        dtype = float_dtype(dtype)
         self.num_embeddings = int(num_embeddings)
         self.embedding_dim = int(embedding_dim)
         self.dtype = dtype

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._shapes import _fmt, check_same_shape
-from ._params import copy_into
+from .._shapes import _fmt, check_same_shape, positive_int
+from ._params import copy_into, float_dtype
 
 __all__ = ["Linear"]
 
@@ -42,13 +42,8 @@ class Linear:
         self, in_features: int, out_features: int, bias: bool = True, dtype: Any = np.float64, seed: int | None = None
     ) -> None:
         for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
-        dtype = np.dtype(dtype)
-        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+            positive_int(name, value)
+        dtype = float_dtype(dtype)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.bias = bool(bias)

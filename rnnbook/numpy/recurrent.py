@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._params import copy_into
+from ._params import copy_into, float_dtype
 from .._shapes import (
     check_layer_sizes,
     check_lengths,
@@ -88,9 +88,7 @@ class RecurrentLayer:
         seed: int | None = None,
     ) -> None:
         check_layer_sizes(input_size, hidden_size, num_layers)
-        dtype = np.dtype(dtype)
-        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        dtype = float_dtype(dtype)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
