@@ -1,6 +1,6 @@
 """Look up a recurrent layer class by cell name in a backend module, at call time.
 
-Both backends' models name their cell ``"rnn"``, ``"lstm"`` or ``"gru"``; the class is found
+Both backends' models name their cell ``"rnn"``, ``"lstm"``, ``"gru"`` (or, in rnnbook.torch, ``"mingru"`` / ``"minlstm"``); the class is found
 with ``getattr`` on :mod:`rnnbook.numpy` or :mod:`rnnbook.torch` when the model is built, so
 a backend gains a cell as soon as its module exports the class.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-CELLS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-"""Cell name -> class name in each backend module."""
+CELLS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "mingru": "MinGRU", "minlstm": "MinLSTM"}
+"""Cell name -> class name in each backend module (the minimal recurrences exist in rnnbook.torch only)."""
 
 
 def resolve_cell(backend: ModuleType, cell: str) -> Any:

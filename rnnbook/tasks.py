@@ -5,6 +5,8 @@
   markers is the dependency length.
 * Copy memory (Hochreiter & Schmidhuber 1997; Arjovsky et al. 2016): read 10 digits, wait
   ``T`` steps, then write the 10 digits back.
+* Selective copy (Gu & Dao 2024): like copy memory, but the digits are scattered at random
+  positions among blanks, so what to remember depends on the content.
 
 Each function draws everything from ``numpy.random.default_rng(seed)``, so the same seed
 gives the same data on every machine. Both also give the score of the best predictor that
@@ -42,6 +44,7 @@ from ._shapes import positive_int
 
 __all__ = [
     "adding_problem", "adding_problem_baseline_mse", "copy_memory", "copy_memory_chance_loss",
+    "selective_copy", "SELECTIVE_BLANK", "SELECTIVE_RECALL", "SELECTIVE_VOCAB_SIZE",
     "COPY_DIGITS", "COPY_BLANK", "COPY_DELIMITER", "COPY_VOCAB_SIZE",
     "SEQ_PAD", "SEQ_BOS", "SEQ_EOS", "SEQ_FIRST_DIGIT", "SEQ_VOCAB_SIZE", "Seq2SeqData",
     "reverse_digits", "sort_digits", "tokens_to_string", "repeats_later", "repeats_later_causal_accuracy",
@@ -153,6 +156,41 @@ def copy_memory_chance_loss(T: int) -> float:
     """
     t = positive_int("T", T, 1)
     return COPY_DIGITS * math.log(8) / (t + 2 * COPY_DIGITS)
+
+
+SELECTIVE_BLANK = 0
+"""Selective copy: the blank (noise) symbol, also the target wherever nothing is to be recalled."""
+SELECTIVE_RECALL = 9
+"""Selective copy: the marker fed during the recall steps; data symbols are 1..8."""
+SELECTIVE_VOCAB_SIZE = 10
+
+
+def selective_copy(
+    num_samples: int, T: int, num_tokens: int = 4, seed: int | None = 0
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The selective-copy task (Gu & Dao 2024; used by Feng et al. 2024): ``x``, ``y`` ``(N, T + K)`` int64.
+
+    Input: ``T`` steps of blanks (0) in which ``K = num_tokens`` data symbols from {1, ..., 8} sit
+    at random positions (different for every sample), then ``K`` recall markers (9). Target:
+    blanks for the first ``T`` steps, then the ``K`` data symbols in the order they appeared.
+    Unlike copy memory, the positions vary, so a model must decide *from the content* what to
+    store: a fixed time-invariant filter cannot solve it. Accuracy is measured on the last ``K``
+    steps; chance there is 1/8.
+    """
+    n = positive_int("num_samples", num_samples, 1)
+    t = positive_int("T", T, 1)
+    k = positive_int("num_tokens", num_tokens, 1)
+    if k > t:
+        raise ValueError(f"num_tokens must be at most T={t}, got {k}")
+    rng = np.random.default_rng(seed)
+    positions = np.sort(rng.random((n, t)).argsort(axis=1)[:, :k], axis=1)  # k distinct positions per row
+    symbols = rng.integers(1, 9, size=(n, k))
+    x = np.full((n, t + k), SELECTIVE_BLANK, dtype=np.int64)
+    np.put_along_axis(x, positions, symbols, axis=1)
+    x[:, t:] = SELECTIVE_RECALL
+    y = np.full_like(x, SELECTIVE_BLANK)
+    y[:, t:] = symbols
+    return x, y
 
 
 # ----------------------------------------------------------------- digit transduction (encoder-decoder)

@@ -134,7 +134,7 @@ def test_bad_input():
         model.forward(np.zeros((2, 1)))
     with pytest.raises(ValueError, match=r"targets must have the inputs' shape \(2, 1\), got \(2, 2\)"):
         model.loss_and_grads(np.zeros((2, 1), int), np.zeros((2, 2), int))
-    with pytest.raises(ValueError, match=r"cell must be one of \['gru', 'lstm', 'rnn'\], got 'tcn'"):
+    with pytest.raises(ValueError, match=r"cell must be one of \['gru', 'lstm', 'mingru', 'minlstm', 'rnn'\], got 'tcn'"):
         rnp.CharModel(5, 4, cell="tcn")
     tm = rtorch.CharModel(5, 4)
     with pytest.raises(TypeError, match="torch.int64, got torch.int32"):

@@ -32,7 +32,7 @@ def test_all_readout_and_token_inputs():
 
 def test_bad_input():
     with pytest.raises(ValueError, match="cell must be one of"):
-        SequenceModel(3, 4, 1, cell="transformer")
+        SequenceModel(3, 4, 1, cell="attention")
     with pytest.raises(ValueError, match="readout must be"):
         SequenceModel(3, 4, 1, readout="mean")
     model = SequenceModel(0, 4, 5, vocab_size=5)

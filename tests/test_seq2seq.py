@@ -356,7 +356,7 @@ def test_bad_training_input_raises_clear_errors(backend):
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "minGRU"])
 def test_constructor_checks(cell):
     if cell == "minGRU":
-        with pytest.raises(ValueError, match=r"cell must be one of \['gru', 'lstm', 'rnn'\], got 'minGRU'"):
+        with pytest.raises(ValueError, match=r"cell must be one of \['gru', 'lstm', 'mingru', 'minlstm', 'rnn'\], got 'minGRU'"):
             rnp.Seq2Seq(5, 6, 3, cell=cell)
         return
     model = rnp.Seq2Seq(5, 6, 3, cell=cell, attention=True, bidirectional_encoder=True, num_layers=2, seed=0)

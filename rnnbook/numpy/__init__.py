@@ -29,6 +29,7 @@ from .embedding import Embedding
 from .attention import AdditiveAttention, masked_softmax
 from .charlm import CharModel
 from .seq2seq import Seq2Seq
+from .perceptron import Perceptron
 
 __all__ = [
     "RNN", "LSTM", "GRU", "RecurrentLayer", "rnn_step_forward", "rnn_step_backward",
@@ -37,4 +38,5 @@ __all__ = [
     "relu", "d_relu", "relu_grad_from_output", "logsumexp", "softmax", "log_softmax",
     "cross_entropy", "numerical_gradient", "relative_error", "check_layer_gradients",
     "Linear", "CharModel", "Embedding", "AdditiveAttention", "masked_softmax", "Seq2Seq",
+    "Perceptron",
 ]

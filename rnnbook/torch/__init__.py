@@ -2,6 +2,10 @@
 
 Same class names, constructor arguments, parameter names and shapes as :mod:`torch.nn`
 and :mod:`rnnbook.numpy`; none of them calls torch.nn's recurrent layers or kernels.
+
+The comparison models of the later chapters live here too: the minimal parallel-trainable
+recurrences :class:`MinGRU` and :class:`MinLSTM`, a temporal convolutional network :class:`TCN`,
+a causal Transformer encoder :class:`CausalTransformer` and a :class:`Perceptron`.
 """
 
 from .recurrent import RecurrentBase
@@ -11,8 +15,14 @@ from .models import SequenceModel, make_recurrent
 from .rnn import RNN, rnn_step
 from .charlm import CharModel
 from .seq2seq import AdditiveAttention, Seq2Seq
+from .minimal import MinGRU, MinLSTM, parallel_scan_log
+from .tcn import TCN, CausalConv1d, tcn_receptive_field
+from .transformer import CausalTransformer, MultiHeadSelfAttention, causal_mask, kv_cache_size, recurrent_state_size, cache_numel
+from .perceptron import Perceptron
 
 __all__ = [
     "RNN", "LSTM", "GRU", "RecurrentBase", "rnn_step", "lstm_step", "gru_step", "SequenceModel", "make_recurrent", "CharModel",
-    "AdditiveAttention", "Seq2Seq",
+    "AdditiveAttention", "Seq2Seq", "MinGRU", "MinLSTM", "parallel_scan_log", "TCN", "CausalConv1d",
+    "tcn_receptive_field", "CausalTransformer", "MultiHeadSelfAttention", "causal_mask", "kv_cache_size",
+    "recurrent_state_size", "cache_numel", "Perceptron",
 ]

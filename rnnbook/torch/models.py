@@ -1,4 +1,5 @@
-"""Task models: a recurrent layer (RNN, LSTM or GRU) followed by a linear read-out.
+"""Task models: a recurrent layer (RNN, LSTM, GRU, minGRU, minLSTM) or a comparison network
+(TCN, causal Transformer) followed by a linear read-out.
 
 ``SequenceModel`` covers the book's synthetic and applied tasks:
 
@@ -23,11 +24,14 @@ from torch.nn import functional as F
 from .._cells import resolve_cell
 from .recurrent import RecurrentBase
 
-__all__ = ["make_recurrent", "SequenceModel"]
+__all__ = ["make_recurrent", "SequenceModel", "FEEDFORWARD_CELLS"]
+
+FEEDFORWARD_CELLS = ("tcn", "transformer")
+"""Cells of :class:`SequenceModel` that are not recurrent: every step computed at once, causally."""
 
 
 def make_recurrent(cell: str, input_size: int, hidden_size: int, **kwargs: Any) -> RecurrentBase:
-    """Build an rnnbook.torch recurrent layer by name: ``"rnn"``, ``"lstm"`` or ``"gru"``."""
+    """Build an rnnbook.torch recurrent layer by name: ``"rnn"``, ``"lstm"``, ``"gru"``, ``"mingru"`` or ``"minlstm"``."""
     import rnnbook.torch as backend
 
     layer: RecurrentBase = resolve_cell(backend, cell)(input_size, hidden_size, **kwargs)
@@ -41,14 +45,18 @@ class SequenceModel(nn.Module):
         input_size: d_x for float inputs; ignored (set to ``vocab_size``) for token inputs.
         hidden_size: d_h.
         output_size: d_y, the read-out's width (1 for regression, the class count for classification).
-        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``; extra keyword arguments go to the layer
-            (``num_layers``, ``bidirectional``, ``nonlinearity``, ``dtype``, ...).
+        cell: ``"rnn"``, ``"lstm"``, ``"gru"``, ``"mingru"``, ``"minlstm"`` (a recurrent layer,
+            attribute ``rnn``), or ``"tcn"`` / ``"transformer"`` (a :class:`~rnnbook.torch.TCN` or
+            :class:`~rnnbook.torch.CausalTransformer` of width ``hidden_size``, attribute ``body``);
+            extra keyword arguments go to the layer (``num_layers``, ``bidirectional``,
+            ``nonlinearity``, ``num_levels``, ``kernel_size``, ``num_heads``, ``dtype``, ...).
         readout: ``"last"`` (output ``(N, d_y)``) or ``"all"`` (output ``(N, T, d_y)``).
         vocab_size: if given, inputs are integer tokens ``(N, T)`` in ``[0, vocab_size)``.
 
-    Parameters: ``rnn.*`` as in torch.nn; ``decoder.weight`` = W_hy ``(d_y, D * d_h)``,
+    Parameters: ``rnn.*`` as in torch.nn (or ``body.*``); ``decoder.weight`` = W_hy ``(d_y, D * d_h)``,
     ``decoder.bias`` = b_y. With ``readout="last"`` and a bidirectional layer, the read-out sees
-    the forward direction's h_T and the backward direction's h_1 (its final state).
+    the forward direction's h_T and the backward direction's h_1 (its final state); a TCN or
+    Transformer is read at its last step.
     """
 
     def __init__(
@@ -69,9 +77,21 @@ class SequenceModel(nn.Module):
         self.readout = readout
         self.vocab_size = vocab_size
         d_in = vocab_size if vocab_size is not None else input_size
-        self.rnn = make_recurrent(cell, d_in, hidden_size, batch_first=True, **layer_kwargs)
+        self.cell = cell
+        width = hidden_size
+        if cell == "tcn":
+            from .tcn import TCN
+
+            self.body: nn.Module = TCN(d_in, hidden_size, **layer_kwargs)
+        elif cell == "transformer":
+            from .transformer import CausalTransformer
+
+            self.body = CausalTransformer(d_in, hidden_size, **layer_kwargs)
+        else:
+            self.rnn = make_recurrent(cell, d_in, hidden_size, batch_first=True, **layer_kwargs)
+            width = self.rnn.num_directions * hidden_size
         factory = {"dtype": layer_kwargs.get("dtype"), "device": layer_kwargs.get("device")}
-        self.decoder = nn.Linear(self.rnn.num_directions * hidden_size, output_size, **factory)
+        self.decoder = nn.Linear(width, output_size, **factory)
 
     def encode_input(self, x: Tensor) -> Tensor:
         """Tokens ``(N, T)`` -> one-hot ``(N, T, V)`` in the layer's dtype; float inputs pass through."""
@@ -90,6 +110,11 @@ class SequenceModel(nn.Module):
         ``forward``): ``"last"`` then reads each sequence's own final state, and ``"all"`` gives
         ``b_y`` (the read-out of a zero state) on padded steps, which a loss should mask.
         """
+        if self.cell in FEEDFORWARD_CELLS:
+            if hx is not None or lengths is not None:
+                raise ValueError(f"a {self.cell!r} model takes no hx or lengths (it sees the whole sequence at once)")
+            features = self.body(self.encode_input(x))  # (N, T, hidden_size)
+            return self.decoder(features if self.readout == "all" else features[:, -1])
         output, h_n = self.rnn(self.encode_input(x), hx, lengths)
         if self.readout == "all":
             return self.decoder(output)

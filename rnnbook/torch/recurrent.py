@@ -51,11 +51,14 @@ class RecurrentBase(nn.Module):
     """Base class of the Torch recurrent layers; see the module docstring.
 
     Subclasses set ``gate_count`` (1 for RNN, 3 for GRU, 4 for LSTM) and ``state_count``
-    (1, or 2 for LSTM's ``(h, c)``).
+    (1, or 2 for LSTM's ``(h, c)``). ``recurrent_weights = False`` (the minimal recurrences of
+    :mod:`rnnbook.torch.minimal`) drops ``weight_hh`` and ``bias_hh``: every gate then depends
+    on ``x_t`` alone.
     """
 
     gate_count: int = 1
     state_count: int = 1
+    recurrent_weights: bool = True
 
     def __init__(
         self,
@@ -87,18 +90,16 @@ class RecurrentBase(nn.Module):
             d_in = input_size if layer == 0 else self.num_directions * hidden_size
             for suffix in self._suffixes():
                 names = self._param_names(layer, suffix)
-                setattr(self, names["weight_ih"], nn.Parameter(torch.empty(rows, d_in, **factory)))
-                setattr(self, names["weight_hh"], nn.Parameter(torch.empty(rows, hidden_size, **factory)))
-                if self.bias:
-                    setattr(self, names["bias_ih"], nn.Parameter(torch.empty(rows, **factory)))
-                    setattr(self, names["bias_hh"], nn.Parameter(torch.empty(rows, **factory)))
+                shapes = {"weight_ih": (rows, d_in), "weight_hh": (rows, hidden_size), "bias_ih": (rows,), "bias_hh": (rows,)}
+                for kind, name in names.items():
+                    setattr(self, name, nn.Parameter(torch.empty(shapes[kind], **factory)))
         self.reset_parameters()
 
     def _suffixes(self) -> tuple[str, ...]:
         return ("", "_reverse")[: self.num_directions]
 
     def _param_names(self, layer: int, suffix: str) -> dict[str, str]:
-        kinds = _WEIGHT_KINDS if self.bias else _WEIGHT_KINDS[:2]
+        kinds = [k for k in _WEIGHT_KINDS if (self.bias or "weight" in k) and (self.recurrent_weights or "hh" not in k)]
         return {kind: f"{kind}_l{layer}{suffix}" for kind in kinds}
 
     def reset_parameters(self) -> None:
