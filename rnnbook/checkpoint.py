@@ -232,8 +232,9 @@ def load_checkpoint(path: str | os.PathLike[str], model: Any, optimizer: Any) ->
         device for a torch model).
 
     Raises:
-        FileNotFoundError: no such file. ValueError: not a checkpoint, a checkpoint of the
-        other backend, or names/shapes that do not match ``model`` / ``optimizer``.
+        FileNotFoundError: no such file.
+        ValueError: not a checkpoint, a checkpoint of the other backend, or names/shapes
+            that do not match ``model`` / ``optimizer``.
     """
     p = Path(path)
     backend = _detect_backend(p)

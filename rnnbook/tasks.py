@@ -58,7 +58,7 @@ COPY_BLANK = 0
 COPY_DELIMITER = 9
 """The symbol that tells the copy-memory model to start writing the digits back."""
 COPY_VOCAB_SIZE = 10
-"""Symbols 0..9: blank, the digits 1..8, the delimiter."""
+"""Ten symbols in all (0 to 9), namely the blank, the digits 1..8 and the delimiter."""
 
 
 def adding_problem(
@@ -159,9 +159,9 @@ def copy_memory_chance_loss(T: int) -> float:
 
 
 SELECTIVE_BLANK = 0
-"""Selective copy: the blank (noise) symbol, also the target wherever nothing is to be recalled."""
+"""The selective-copy blank (noise) symbol, also the target wherever nothing is to be recalled."""
 SELECTIVE_RECALL = 9
-"""Selective copy: the marker fed during the recall steps; data symbols are 1..8."""
+"""The selective-copy marker fed during the recall steps; data symbols are 1..8."""
 SELECTIVE_VOCAB_SIZE = 10
 
 
@@ -197,9 +197,9 @@ def selective_copy(
 SEQ_PAD = 0
 """Padding token of the transduction tasks (after each source and target sequence's end)."""
 SEQ_BOS = 1
-"""Beginning-of-sequence token: the decoder's first input."""
+"""The beginning-of-sequence token, the decoder's first input."""
 SEQ_EOS = 2
-"""End-of-sequence token: the decoder's last target; decoding stops when it is produced."""
+"""The end-of-sequence token, the decoder's last target; decoding stops when it is produced."""
 SEQ_FIRST_DIGIT = 3
 """Digit ``d`` (0-9) is token ``SEQ_FIRST_DIGIT + d``."""
 SEQ_VOCAB_SIZE = 13

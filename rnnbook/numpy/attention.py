@@ -13,7 +13,7 @@ Parameters (names as in :class:`rnnbook.torch.AdditiveAttention`, three bias-fre
     W_a = query.weight  (d_a, d_q)      U_a = key.weight  (d_a, d_k)     b_a = key.bias  (d_a,)
     v   = energy.weight (1, d_a)
 
-``U_a h_j + b_a`` does not depend on t, so it is computed once per source (:meth:`project_keys`).
+``U_a h_j + b_a`` does not depend on t, so it is computed once per source (:meth:`AdditiveAttention.project_keys`).
 Backward through one step, with ``z_tj = tanh(...)`` and dL/dc_t given::
 
     dL/dalpha_tj = h_j . dL/dc_t            dL/dh_j += alpha_tj dL/dc_t
@@ -95,7 +95,7 @@ class AdditiveAttention:
         return {k: v.copy() for k, v in self.params.items()}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Load arrays or tensors keyed like :meth:`state_dict`, checked first, copied in place."""
+        """Load arrays or tensors keyed like ``state_dict()``, checked first, copied in place."""
         copy_into(self.params, state)
 
     # ----------------------------------------------------------------- forward

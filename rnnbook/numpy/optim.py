@@ -16,7 +16,7 @@ These are exactly :mod:`torch.optim`'s formulas (no weight decay, no dampening, 
 checkpoint can store it without pickling.
 
 :func:`clip_grad_norm` rescales all gradients together when their global L2 norm exceeds a
-threshold (Pascanu, Mikolov, Bengio 2013), with torch.nn.utils.clip_grad_norm_'s formula.
+threshold (Pascanu, Mikolov, Bengio 2013), with ``torch.nn.utils.clip_grad_norm_``'s formula.
 """
 
 from __future__ import annotations
@@ -257,7 +257,7 @@ def clip_grad_norm(grads: Mapping[str, Array], max_norm: float) -> float:
     by ``max_norm / (||g|| + 1e-6)`` when that factor is below 1 (that is, when ``||g||``
     exceeds ``max_norm``, up to the 1e-6 that guards against division by zero), and left alone
     otherwise: the rule of Pascanu, Mikolov, Bengio (2013), ``g <- threshold g / ||g||``, with
-    exactly torch.nn.utils.clip_grad_norm_'s formula. The direction of the update is kept;
+    exactly ``torch.nn.utils.clip_grad_norm_``'s formula. The direction of the update is kept;
     only its length is capped. ``max_norm=inf`` only measures.
 
     Args:

@@ -75,7 +75,7 @@ class TCN(nn.Module):
 
     ``TCN(input_size, hidden_size, num_levels, kernel_size=2, dropout=0.0, device=None, dtype=None)``.
     ``forward(x)`` maps ``(N, T, d_x)`` to ``(N, T, hidden_size)``; output ``t`` depends on inputs
-    ``t - R + 1 .. t`` only, ``R`` = :attr:`receptive_field`.
+    ``t - R + 1 .. t`` only, ``R`` = ``self.receptive_field``.
     """
 
     def __init__(

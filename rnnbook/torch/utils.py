@@ -18,7 +18,7 @@ __all__ = ["clip_grad_norm_"]
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float) -> float:
     """Clip the global L2 norm of the parameters' ``.grad`` in place; return the norm before clipping.
 
-    Same formula as torch.nn.utils.clip_grad_norm_: ``||g||`` is the L2 norm of the per-tensor
+    Same formula as ``torch.nn.utils.clip_grad_norm_``: ``||g||`` is the L2 norm of the per-tensor
     L2 norms (equal to the norm of all gradients concatenated), and every gradient is multiplied
     by ``min(1, max_norm / (||g|| + 1e-6))``. Parameters whose ``.grad`` is None are skipped.
 
