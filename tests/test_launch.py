@@ -141,23 +141,29 @@ def test_first_cell_is_the_colab_cell(path):
 
 
 def run_colab_cell(on_colab):
-    """Execute the cell's source with subprocess.run recorded; return the recorded calls."""
+    """Execute the cell's source with subprocess.run, os.chdir and sys.path recorded; return the calls."""
     calls = []
     fake_modules = dict(sys.modules)
     if on_colab:
         fake_modules["google.colab"] = types.ModuleType("google.colab")
     else:
         fake_modules.pop("google.colab", None)
-    fake_sys = types.SimpleNamespace(modules=fake_modules, executable=sys.executable)
-    fake_subprocess = types.SimpleNamespace(run=lambda *args, **kwargs: calls.append((args, kwargs)))
+    fake_sys = types.SimpleNamespace(modules=fake_modules, executable=sys.executable, path=[])
+    fake_subprocess = types.SimpleNamespace(run=lambda *args, **kwargs: calls.append(("run", args, kwargs)))
+    fake_os = types.SimpleNamespace(
+        chdir=lambda path: calls.append(("chdir", path)),
+        path=types.SimpleNamespace(exists=lambda path: False),
+    )
     real_import = __builtins__["__import__"] if isinstance(__builtins__, dict) else __builtins__.__import__
 
     def fake_import(name, *args, **kwargs):
-        return {"sys": fake_sys, "subprocess": fake_subprocess}.get(name) or real_import(name, *args, **kwargs)
+        return {"sys": fake_sys, "subprocess": fake_subprocess, "os": fake_os}.get(name) or real_import(name, *args, **kwargs)
 
     builtins = dict(__builtins__ if isinstance(__builtins__, dict) else vars(__builtins__))
     builtins["__import__"] = fake_import
     exec(compile(colab_cell.SOURCE, "<colab cell>", "exec"), {"__builtins__": builtins})
+    if fake_sys.path:
+        calls.append(("sys.path", fake_sys.path))
     return calls
 
 
@@ -169,14 +175,18 @@ def test_colab_cell_does_nothing_outside_colab(capfd):
 
 def test_colab_cell_installs_rnnbook_on_colab():
     calls = run_colab_cell(on_colab=True)
-    assert len(calls) == 1
-    (command,), kwargs = calls[0]
-    assert command[:4] == [sys.executable, "-m", "pip", "install"]
-    assert kwargs == {"check": True}
+    assert [c[0] for c in calls] == ["run", "run", "chdir", "sys.path"]
+    (clone,), kwargs = calls[0][1:]
+    assert clone[:2] == ["git", "clone"] and clone[-2:] == [REPOSITORY, colab_cell.CLONE]
+    assert clone[clone.index("--branch") + 1] == BRANCH and kwargs == {"check": True}
+    (install,), kwargs = calls[1][1:]
+    assert install[:4] == [sys.executable, "-m", "pip", "install"] and kwargs == {"check": True}
     extras = ",".join(sorted(PYPROJECT["project"]["optional-dependencies"]))
-    assert f"rnnbook[{extras}] @ git+{REPOSITORY}@{BRANCH}" in command
+    assert f"{colab_cell.CLONE}[{extras}]" in install
     myst_nb = pins(ROOT / "requirements.txt")["myst-nb"]
-    assert f"myst-nb=={myst_nb}" in command
+    assert f"myst-nb=={myst_nb}" in install
+    assert calls[2] == ("chdir", f"{colab_cell.CLONE}/book")
+    assert calls[3] == ("sys.path", [colab_cell.CLONE])
 
 
 def test_colab_cell_tool_is_idempotent(tmp_path):

@@ -38,18 +38,20 @@ BRANCH = "main"
 COLAB_CELL_ID = "colab-install"
 TAGS = ["remove-cell", COLAB_CELL_ID]
 
+CLONE = "/content/rnnbook"
 SOURCE = f"""\
-# On Google Colab, install rnnbook (with its torch and viz extras) and myst-nb; elsewhere do nothing.
+# On Google Colab, fetch the book's repository and install rnnbook (with its extras) and myst-nb; elsewhere do nothing.
 import sys
 
 if "google.colab" in sys.modules:
+    import os
     import subprocess
 
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet",
-         "rnnbook[torch,viz] @ git+{REPOSITORY}@{BRANCH}", "myst-nb==1.4.0"],
-        check=True,
-    )"""
+    if not os.path.exists("{CLONE}"):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", "{BRANCH}", "{REPOSITORY}", "{CLONE}"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "{CLONE}[data,torch,viz]", "myst-nb==1.4.0"], check=True)
+    sys.path.insert(0, "{CLONE}")  # the repository's benchmarks package (appendix)
+    os.chdir("{CLONE}/book")  # run from book/, as the notebooks do locally"""
 
 
 def colab_cell():
