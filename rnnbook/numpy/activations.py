@@ -47,7 +47,9 @@ def sigmoid(z: ArrayLike) -> Array:
     if not np.issubdtype(z.dtype, np.floating):
         z = z.astype(np.float64)
     e = np.exp(-np.abs(z))  # in (0, 1], never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # The numerator is 1 where z >= 0 and e where z < 0. Since e <= 1, max(e, [z >= 0]) is exactly
+    # that, and costs one pass where np.where(z >= 0, 1 / (1 + e), e / (1 + e)) costs four.
+    return np.maximum(e, z >= 0) / (1.0 + e)
 
 
 def d_sigmoid(z: ArrayLike) -> Array:

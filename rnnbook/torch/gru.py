@@ -80,8 +80,10 @@ class GRU(RecurrentBase):
             xw = xw + w["bias_ih"]
         (h,) = state0
         hs = []
-        for t in range(x.shape[0]):
-            h = keep_state(mask, t, gru_step(xw[t], h, w["weight_hh"], w["bias_hh"], self.reset_after), h)
+        # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
+        # scatter its gradient into a zero-filled copy of the whole (T, N, 3 d_h) tensor.
+        for t, xw_t in enumerate(xw.unbind(0)):
+            h = keep_state(mask, t, gru_step(xw_t, h, w["weight_hh"], w["bias_hh"], self.reset_after), h)
             hs.append(h)
         return torch.stack(hs), (h,)
 

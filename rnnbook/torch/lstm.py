@@ -22,7 +22,7 @@ __all__ = ["LSTM", "lstm_step"]
 
 def lstm_step(xw_t: Tensor, h_prev: Tensor, c_prev: Tensor, weight_hh: Tensor, bias_hh: Tensor | None) -> tuple[Tensor, Tensor]:
     """One LSTM step on ``(N, d_h)`` states; ``xw_t`` ``(N, 4 d_h)`` is the precomputed input term. Returns ``(h_t, c_t)``."""
-    a_t = xw_t + h_prev @ weight_hh.T  # all four gates in one matmul
+    a_t = torch.addmm(xw_t, h_prev, weight_hh.T)  # all four gates in one matmul, added to xw_t
     if bias_hh is not None:
         a_t = a_t + bias_hh
     a_i, a_f, a_g, a_o = a_t.chunk(4, dim=1)
@@ -67,8 +67,10 @@ class LSTM(RecurrentBase):
             xw = xw + w["bias_ih"]
         h, c = state0
         hs = []
-        for t in range(x.shape[0]):
-            h_new, c_new = lstm_step(xw[t], h, c, w["weight_hh"], w["bias_hh"])
+        # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
+        # scatter its gradient into a zero-filled copy of the whole (T, N, 4 d_h) tensor.
+        for t, xw_t in enumerate(xw.unbind(0)):
+            h_new, c_new = lstm_step(xw_t, h, c, w["weight_hh"], w["bias_hh"])
             h, c = keep_state(mask, t, h_new, h), keep_state(mask, t, c_new, c)
             hs.append(h)
         return torch.stack(hs), (h, c)

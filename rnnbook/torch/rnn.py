@@ -23,7 +23,7 @@ _ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid
 
 def rnn_step(xw_t: Tensor, h_prev: Tensor, weight_hh: Tensor, bias_hh: Tensor | None, nonlinearity: str) -> Tensor:
     """``h_t = f(W_xh x_t + b_ih + W_hh h_{t-1} + b_hh)`` for ``(N, d_h)`` tensors; ``xw_t`` is the precomputed input term."""
-    a_t = xw_t + h_prev @ weight_hh.T
+    a_t = torch.addmm(xw_t, h_prev, weight_hh.T)  # xw_t + h_prev W_hh^T as one operation
     if bias_hh is not None:
         a_t = a_t + bias_hh
     return _ACTIVATIONS[nonlinearity](a_t)
@@ -63,8 +63,10 @@ class RNN(RecurrentBase):
             xw = xw + w["bias_ih"]
         (h,) = state0
         hs = []
-        for t in range(x.shape[0]):
-            h = keep_state(mask, t, rnn_step(xw[t], h, w["weight_hh"], w["bias_hh"], self.nonlinearity), h)
+        # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
+        # scatter its gradient into a zero-filled copy of the whole (T, N, d_h) tensor.
+        for t, xw_t in enumerate(xw.unbind(0)):
+            h = keep_state(mask, t, rnn_step(xw_t, h, w["weight_hh"], w["bias_hh"], self.nonlinearity), h)
             hs.append(h)
         return torch.stack(hs), (h,)
 

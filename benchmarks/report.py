@@ -1,0 +1,153 @@
+"""Tables and figures from a results dict (as ``python -m benchmarks`` writes it): used by the CLI and the appendix."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Iterable
+from typing import Any
+
+from .core import CELLS, IMPLEMENTATIONS, RNNBOOK_NUMPY, RNNBOOK_TORCH, TORCH_NN
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "cpu.json"
+
+
+def load(path: str | pathlib.Path = RESULTS) -> dict[str, Any]:
+    """The results dict stored by ``python -m benchmarks`` (default: the committed CPU run)."""
+    return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+
+
+def _table(header: list[str], rows: Iterable[list[str]]) -> str:
+    rows = [header, *rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main_table(results: dict[str, Any], size: str | None = None) -> str:
+    """One line per (size, cell, implementation): times, ratios to torch.nn, GFLOP/s, fraction of peak."""
+    header = ["size (N,T,d_x,d_h)", "cell", "implementation", "min ms", "median ms", "x torch.nn (min)",
+              "x torch.nn (median)", "GFLOP/s", "of peak"]
+    rows = []
+    for r in results["main"]:
+        if size is not None and r["size"] != size:
+            continue
+        rows.append([f"{r['size']} ({r['N']},{r['T']},{r['d_x']},{r['d_h']})", r["cell"], r["impl"],
+                     f"{r['min_s'] * 1e3:.1f}", f"{r['median_s'] * 1e3:.1f}", f"{r['ratio_min']:.2f}",
+                     f"{r['ratio_median']:.2f}", f"{r['gflops']:.0f}", f"{r['frac_peak']:.0%}"])
+    return _table(header, rows)
+
+
+def targets_table(results: dict[str, Any]) -> str:
+    """Each target at the main size: the limit, the measured ratios, met or not."""
+    rows = [[t["impl"], t["cell"], f"<= {t['limit']:.1f}x", f"{t['ratio_min']:.2f}x", f"{t['ratio_median']:.2f}x",
+             "met" if t["met"] else "NOT met"] for t in results.get("targets", [])]
+    return _table(["implementation", "cell", "target", "measured (min)", "measured (median)", ""], rows)
+
+
+def mingru_table(part: dict[str, Any]) -> str:
+    """minGRU: parallel scan and sequential loop against T."""
+    if not part.get("measured"):
+        return f"minGRU: not measured ({part.get('reason', '')})"
+    rows = [[str(r["T"]), f"{r['parallel_min_s'] * 1e3:.2f}", f"{r['sequential_min_s'] * 1e3:.2f}", f"{r['speedup_min']:.1f}x"]
+            for r in part["rows"]]
+    return _table(["T", "parallel ms", "sequential ms", "speed-up"], rows)
+
+
+def format_report(results: dict[str, Any]) -> str:
+    """Everything in a results dict as text: machine, peak, main table, targets, scaling, minGRU, GPU."""
+    meta = results["meta"]
+    out = [f"{meta['date']}  {meta['cpu']}  ({meta['cpu_count']} cores, torch threads {meta['torch_threads']})",
+           f"torch {meta['torch']}, numpy {meta['numpy']} ({meta['numpy_blas']}), float32",
+           f"float32 matmul peak: {results['peak']['peak_gflops']:.1f} GFLOP/s"]
+    for g in results["peak"]["gemms"]:
+        out.append(f"  {g['library']:13s} ({g['m']}x{g['k']}) @ ({g['k']}x{g['n']}): {g['gflops']:.1f} GFLOP/s")
+    if "main" in results:
+        out += ["", main_table(results), "", targets_table(results)]
+    if "scaling" in results:
+        rows = [[f"{r['axis']}={r[r['axis']]}", r["impl"], f"{r['min_s'] * 1e3:.1f}", f"{r['ratio_min']:.2f}",
+                 f"{r['gflops']:.0f}"] for r in results["scaling"]]
+        out += ["", _table(["LSTM scaling", "implementation", "min ms", "x torch.nn", "GFLOP/s"], rows)]
+    if "mingru" in results:
+        out += ["", mingru_table(results["mingru"])]
+    if "gpu" in results:
+        gpu = results["gpu"]
+        if not gpu.get("measured"):
+            out += ["", f"GPU: not measured ({gpu.get('reason', '')})"]
+        else:
+            rows = [[r["size"], r["impl"], f"{r['min_s'] * 1e3:.2f}", f"{r['ratio_min']:.2f}", f"{r['gflops']:.0f}"]
+                    for r in gpu["rows"]]
+            out += ["", f"GPU: {gpu['device_name']}", _table(["size", "implementation", "min ms", "x cuDNN", "GFLOP/s"], rows),
+                    mingru_table(gpu["mingru"])]
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------- figures
+def plot_main(results: dict[str, Any], size: str = "main", axes: Any = None) -> Any:
+    """Two panels at one size: time ratio to torch.nn, and GFLOP/s against the measured peak."""
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in results["main"] if r["size"] == size]
+    impls = [i for i in IMPLEMENTATIONS if any(r["impl"] == i for r in rows)]
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    width = 0.8 / len(impls)
+    peak = results["peak"]["peak_gflops"]
+    for k, impl in enumerate(impls):
+        by_cell = {r["cell"]: r for r in rows if r["impl"] == impl}
+        xs = [c + (k - (len(impls) - 1) / 2) * width for c in range(len(CELLS))]
+        axes[0].bar(xs, [by_cell[c]["ratio_min"] for c in CELLS], width, label=impl)
+        axes[1].bar(xs, [by_cell[c]["gflops"] for c in CELLS], width, label=impl)
+    r0 = rows[0]
+    title = f"N={r0['N']}, T={r0['T']}, d_x={r0['d_x']}, d_h={r0['d_h']}"
+    axes[0].axhline(1.0, color="black", lw=0.8)
+    for limit, impl in ((1.1, RNNBOOK_NUMPY), (1.5, RNNBOOK_TORCH)):
+        axes[0].axhline(limit, color="gray", ls="--", lw=0.8)
+        axes[0].text(len(CELLS) - 0.5, limit, f" target {impl} {limit}x", va="bottom", ha="right", fontsize=8)
+    axes[0].set(ylabel=f"time / {TORCH_NN} time (best of rounds)", title=f"Training step time relative to {TORCH_NN}\n{title}")
+    axes[1].axhline(peak, color="black", ls="--", lw=0.8)
+    axes[1].text(-0.45, peak, " float32 matmul peak", va="bottom", fontsize=8)
+    axes[1].set(ylabel="matmul GFLOP/s", title=f"Achieved matmul throughput\n{title}")
+    for ax in axes:
+        ax.set_xticks(range(len(CELLS)), CELLS)
+    axes[1].legend(fontsize=8, loc="lower right")
+    return axes
+
+
+def plot_scaling(results: dict[str, Any], axes: Any = None) -> Any:
+    """LSTM training step time per time step against ``T`` and GFLOP/s against ``d_h``, per implementation."""
+    import matplotlib.pyplot as plt
+
+    rows = results["scaling"]
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    impls = list(dict.fromkeys(r["impl"] for r in rows))
+    for impl in impls:
+        by_T = [r for r in rows if r["axis"] == "T" and r["impl"] == impl]
+        axes[0].plot([r["T"] for r in by_T], [r["min_s"] / r["T"] * 1e3 for r in by_T], "o-", label=impl)
+        by_dh = [r for r in rows if r["axis"] == "d_h" and r["impl"] == impl]
+        axes[1].plot([r["d_h"] for r in by_dh], [r["gflops"] for r in by_dh], "o-", label=impl)
+    peak = results["peak"]["peak_gflops"]
+    axes[1].axhline(peak, color="black", ls="--", lw=0.8)
+    axes[0].set(xscale="log", xlabel="T", ylabel="ms per time step", title="LSTM step time per time step against T")
+    axes[1].set(xscale="log", xlabel="d_h", ylabel="matmul GFLOP/s", title="LSTM throughput against d_h (dashed: peak)")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    return axes
+
+
+def plot_mingru(part: dict[str, Any], ax: Any = None) -> Any:
+    """minGRU training step time against T, parallel scan and sequential loop (log-log)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.8))
+    rows = part["rows"]
+    Ts = [r["T"] for r in rows]
+    for mode in ("sequential", "parallel"):
+        ax.plot(Ts, [r[f"{mode}_min_s"] * 1e3 for r in rows], "o-", label=mode)
+    ax.set(xscale="log", yscale="log", xlabel="T", ylabel="ms per training step",
+           title=f"minGRU on {rows[0]['device']}: parallel scan vs loop")
+    ax.legend()
+    return ax

@@ -1,0 +1,120 @@
+"""The benchmark harness at tiny sizes: FLOP formula, timing protocol, ratios, targets, report. No timing assertions."""
+
+import json
+
+import matplotlib
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+import rnnbook.torch as rtorch
+from benchmarks import core, report
+from benchmarks.run import main as run_main
+
+matplotlib.use("Agg")
+
+
+@pytest.mark.parametrize("cell", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("sizes", [(2, 3, 4, 5), (3, 5, 7, 2)])
+def test_matmul_flops_equals_torchs_count_of_a_training_step(cell, sizes):
+    # An independent count: torch's FlopCounterMode adds up every mm/addmm that autograd runs,
+    # forward and backward, through rnnbook.torch's layer written from the equations.
+    N, T, d_x, d_h = sizes
+    layer = getattr(rtorch, cell)(d_x, d_h)
+    x = torch.randn(T, N, d_x, requires_grad=True)
+    h0 = torch.randn(1, N, d_h, requires_grad=True)  # so that the first step's dL/dh_0 product runs too
+    hx = (h0, torch.randn(1, N, d_h)) if cell == "LSTM" else h0
+    with FlopCounterMode(display=False) as forward_only:
+        with torch.no_grad():
+            layer(x, hx)
+    with FlopCounterMode(display=False) as counter:
+        out, _ = layer(x, hx)
+        out.sum().backward()
+    assert forward_only.get_total_flops() == core.matmul_flops(cell, N, T, d_x, d_h, backward=False)
+    assert counter.get_total_flops() == core.matmul_flops(cell, N, T, d_x, d_h)
+
+
+def test_time_steps_runs_blocks_of_calls_in_passes():
+    calls = []
+    steps = {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}
+    times = core.time_steps(steps, repeats=3, warmup=1, passes=2, settle_s=0)
+    # pass 1: a warm-up + 2 timed, b likewise; pass 2: a warm-up + 1 timed, b likewise
+    assert calls == ["a"] * 3 + ["b"] * 3 + ["a"] * 2 + ["b"] * 2
+    assert {k: len(v) for k, v in times.items()} == {"a": 3, "b": 3}
+    assert all(t >= 0 for v in times.values() for t in v)
+    with pytest.raises(ValueError, match="repeats"):
+        core.time_steps(steps, repeats=0)
+
+
+def test_rows_give_ratios_to_the_reference_and_fraction_of_peak():
+    times = {core.TORCH_NN: [2.0, 1.0, 3.0], core.RNNBOOK_NUMPY: [1.5, 3.0, 6.0]}
+    rows = {r["impl"]: r for r in core._rows(times, flops=4e9, peak=8.0, reference=core.TORCH_NN, cell="LSTM", size="main")}
+    ref, ours = rows[core.TORCH_NN], rows[core.RNNBOOK_NUMPY]
+    assert (ref["min_s"], ref["median_s"], ref["ratio_min"], ref["ratio_median"]) == (1.0, 2.0, 1.0, 1.0)
+    assert ours["ratio_min"] == pytest.approx(1.5) and ours["ratio_median"] == pytest.approx(1.5)
+    assert ours["gflops"] == pytest.approx(4 / 1.5) and ours["frac_peak"] == pytest.approx(4 / 1.5 / 8)
+    assert ours["cell"] == "LSTM" and ours["repeats"] == 3
+
+
+def test_check_targets_judges_each_listed_cell_at_the_main_size():
+    def row(impl, cell, ratio, size="main"):
+        return {"impl": impl, "cell": cell, "size": size, "ratio_min": ratio, "ratio_median": ratio + 1}
+
+    rows = [row(core.RNNBOOK_NUMPY, "LSTM", 1.09), row(core.RNNBOOK_NUMPY, "GRU", 1.11),
+            row(core.RNNBOOK_NUMPY, "RNN", 5.0), row(core.RNNBOOK_TORCH, "RNN", 1.5),
+            row(core.RNNBOOK_TORCH, "LSTM", 0.5, size="large")]
+    got = {(t["impl"], t["cell"]): t["met"] for t in core.check_targets(rows)}
+    assert got == {(core.RNNBOOK_NUMPY, "LSTM"): True, (core.RNNBOOK_NUMPY, "GRU"): False, (core.RNNBOOK_TORCH, "RNN"): True}
+
+
+def test_every_implementation_trains_the_same_layer():
+    # The steps compared by the benchmark run the same weights on the same input: equal outputs' sums.
+    steps = core.make_steps("GRU", 2, 3, 4, 5)
+    assert set(steps) == set(core.IMPLEMENTATIONS)
+    losses = [float(step().sum()) for step in steps.values()]
+    assert losses == pytest.approx([losses[0]] * len(losses), rel=1e-5)
+    with pytest.raises(ValueError, match="unknown implementation"):
+        core.make_steps("GRU", 2, 3, 4, 5, ["nope"])
+
+
+def test_quick_run_writes_json_that_the_report_reads(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert run_main(["--quick", "--parts", "main", "mingru", "gpu", "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert results["meta"]["quick"] and results["meta"]["torch_threads"] >= 1
+    assert results["peak"]["peak_gflops"] > 0
+    assert {(r["size"], r["cell"], r["impl"]) for r in results["main"]} == {
+        (s, c, i) for s in core.QUICK_SIZES for c in core.CELLS for i in core.IMPLEMENTATIONS}
+    assert all(r["ratio_min"] == 1.0 for r in results["main"] if r["impl"] == core.TORCH_NN)
+    assert len(results["targets"]) == 5
+    if not torch.cuda.is_available():
+        assert results["gpu"] == {"measured": False, "reason": "no CUDA device (torch.cuda.is_available() is False)"}
+    assert [r["T"] for r in results["mingru"]["rows"]] == [4, 16]
+    text = report.format_report(results)
+    assert "x torch.nn (min)" in text and "wrote" in capsys.readouterr().out
+    report.plot_main(results)
+    report.plot_mingru(results["mingru"])
+
+
+def test_committed_results_are_complete():
+    results = report.load()
+    assert not results["meta"]["quick"]
+    assert {(r["size"], r["cell"], r["impl"]) for r in results["main"]} == {
+        (s, c, i) for s in core.SIZES for c in core.CELLS for i in core.IMPLEMENTATIONS}
+    for r in results["main"]:
+        N, T, d_x, d_h = core.SIZES[r["size"]]
+        assert r["flops"] == core.matmul_flops(r["cell"], N, T, d_x, d_h)
+        assert r["gflops"] == pytest.approx(r["flops"] / r["min_s"] / 1e9)
+    assert results["targets"] == core.check_targets(results["main"])
+
+
+def test_fused_step_trains_the_same_lstm(monkeypatch):
+    # The GPU part's third implementation, on the CPU and uncompiled (compiling is tested in test_fused.py).
+    import rnnbook.torch.fused as fused
+
+    monkeypatch.setattr(fused, "compiled_cell", lambda backend="inductor": fused.lstm_cell)
+    steps = core.make_steps("LSTM", 2, 3, 4, 5, [core.TORCH_NN, core.FUSED])
+    losses = [float(step()) for step in steps.values()]
+    assert losses[1] == pytest.approx(losses[0], rel=1e-5)
+    with pytest.raises(ValueError, match="is an LSTM"):
+        core.make_steps("GRU", 2, 3, 4, 5, [core.FUSED])
