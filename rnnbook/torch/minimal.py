@@ -118,8 +118,9 @@ class _MinimalBase(RecurrentBase):
             return hs, (hs[-1],)
         a, b = torch.exp(log_a), torch.exp(log_b)
         out = []
-        for t in range(x.shape[0]):
-            h = keep_state(mask, t, a[t] * h + b[t], h)
+        # unbind, not a[t]: each a[t]'s backward would zero-fill a whole (T, N, d_h) tensor (T^2 in all)
+        for t, (a_t, b_t) in enumerate(zip(a.unbind(0), b.unbind(0))):
+            h = keep_state(mask, t, a_t * h + b_t, h)
             out.append(h)
         return torch.stack(out), (h,)
 

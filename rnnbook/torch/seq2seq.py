@@ -167,8 +167,8 @@ class Seq2Seq(nn.Module):
             self.attention_weights = None
             return self.out(features)
         steps, alphas = [], []
-        for t in range(t_in.shape[1]):  # the input at t needs c_t, which needs s_{t-1}
-            f, state, alpha = self._decoder_step(emb[:, t], state, memory)
+        for emb_t in emb.unbind(1):  # the input at t needs c_t, which needs s_{t-1}
+            f, state, alpha = self._decoder_step(emb_t, state, memory)
             steps.append(f)
             alphas.append(alpha)
         self.attention_weights = torch.stack(alphas, dim=1).detach().cpu().numpy()
