@@ -34,6 +34,27 @@ def test_sigmoid_is_finite_and_exact_for_large_inputs():
     np.testing.assert_allclose(s, want, rtol=1e-15, atol=0)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("H", [1, 2, 3, 8])
+def test_sigmoid_and_tanh_in_place_on_gate_blocks(dtype, H):
+    """``out=`` a strided block of a gates array, as the LSTM step uses them, equals the plain call.
+
+    H = 1 in float32 is the case where NumPy 2.4's in-place ``np.negative`` on such a view went wrong.
+    """
+    rng = np.random.default_rng(H)
+    a = (3 * rng.standard_normal((5, 4 * H))).astype(dtype)
+    for fn in (sigmoid, tanh):
+        for block in range(4):
+            cols = slice(block * H, (block + 1) * H)
+            want = fn(a[:, cols].copy())
+            got = a.copy()
+            returned = fn(got[:, cols], out=got[:, cols])
+            np.testing.assert_array_equal(got[:, cols], want)
+            np.testing.assert_array_equal(np.delete(got, np.s_[cols], axis=1), np.delete(a, np.s_[cols], axis=1))
+            assert np.shares_memory(returned, got)
+    assert sigmoid(0.0) == 0.5 and np.ndim(sigmoid(0.0)) == 0
+
+
 def test_softmax_and_logsumexp_are_stable_for_logits_of_size_1e4():
     z = np.array([[1e4, -1e4, 0.0, 1e4 - 1.0], [-1e4, -1e4 + 2.0, -1e4, -1e4]])
     with np.errstate(over="raise", invalid="raise", divide="raise"):

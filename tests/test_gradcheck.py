@@ -154,3 +154,26 @@ def test_sigmoid_rnn_backends_agree_with_a_transcription():
     ours = rtorch.RNN(3, 4, nonlinearity="sigmoid", dtype=torch.float64)
     ours.load_state_dict({k: torch.tensor(v) for k, v in layer.params.items()})
     np.testing.assert_allclose(ours(torch.tensor(x))[0].detach().numpy(), want.detach().numpy(), atol=1e-14)
+
+
+def test_lstm_step_writes_into_out_exactly_what_it_returns_without_it():
+    # The layer passes its storage for step t as out=; a step called alone allocates. Same numbers.
+    from rnnbook.numpy.lstm import lstm_step_backward, lstm_step_forward
+
+    rng = np.random.default_rng(3)
+    N, H = 3, 2
+    xw, W, b = rng.standard_normal((N, 4 * H)), rng.standard_normal((4 * H, H)), rng.standard_normal(4 * H)
+    h, c, dh, dc = (rng.standard_normal((N, H)) for _ in range(4))
+    h_t, c_t, gates = lstm_step_forward(xw, h, c, W, b)
+    out = np.full((N, 4 * H), np.nan)
+    h_o, c_o, gates_o = lstm_step_forward(xw, h, c, W, b, out=out)
+    assert gates_o is out
+    np.testing.assert_array_equal(out, gates)
+    np.testing.assert_array_equal(h_o, h_t)
+    np.testing.assert_array_equal(c_o, c_t)
+    want = lstm_step_backward(dh, dc, gates, c, np.tanh(c_t), W)
+    out = np.full((N, 4 * H), np.nan)
+    got = lstm_step_backward(dh, dc, gates, c, np.tanh(c_t), W, out=out)
+    assert got[0] is out
+    for a, b_ in zip(got, want):
+        np.testing.assert_array_equal(a, b_)

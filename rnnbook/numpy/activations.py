@@ -20,9 +20,12 @@ __all__ = [
 ]
 
 
-def tanh(z: ArrayLike) -> Array:
-    """Hyperbolic tangent, ``(e^z - e^-z) / (e^z + e^-z)``; range (-1, 1)."""
-    return np.tanh(z)
+def tanh(z: ArrayLike, out: Array | None = None) -> Array:
+    """Hyperbolic tangent, ``(e^z - e^-z) / (e^z + e^-z)``; range (-1, 1).
+
+    ``out`` (optional, same shape, may be ``z`` itself) receives the result instead of a new array.
+    """
+    return np.tanh(z, out=out)
 
 
 def d_tanh(z: ArrayLike) -> Array:
@@ -36,20 +39,28 @@ def tanh_grad_from_output(h: ArrayLike) -> Array:
     return 1.0 - h * h
 
 
-def sigmoid(z: ArrayLike) -> Array:
+def sigmoid(z: ArrayLike, out: Array | None = None) -> Array:
     """Logistic sigmoid ``1 / (1 + e^-z)``, stable for large ``|z|``.
 
     The naive formula overflows ``e^-z`` for large negative ``z``; here each element uses
     the form whose exponential is at most 1: ``1 / (1 + e^-z)`` for ``z >= 0`` and
-    ``e^z / (1 + e^z)`` for ``z < 0``.
+    ``e^z / (1 + e^z)`` for ``z < 0``. ``out`` (optional, a float array of ``z``'s shape, may be
+    ``z`` itself) receives the result instead of a new array.
     """
     z = np.asarray(z)
     if not np.issubdtype(z.dtype, np.floating):
         z = z.astype(np.float64)
-    e = np.exp(-np.abs(z))  # in (0, 1], never overflows
+    positive = z >= 0
+    # e is a new contiguous array that each step updates in place (in-place np.negative on a strided
+    # float32 column view gives wrong values in NumPy 2.4; tests/test_activations_and_loss.py checks).
+    e = np.abs(z, out=np.empty_like(z))
+    np.exp(np.negative(e, out=e), out=e)  # e = exp(-|z|) in (0, 1], never overflows
     # The numerator is 1 where z >= 0 and e where z < 0. Since e <= 1, max(e, [z >= 0]) is exactly
     # that, and costs one pass where np.where(z >= 0, 1 / (1 + e), e / (1 + e)) costs four.
-    return np.maximum(e, z >= 0) / (1.0 + e)
+    numerator = np.maximum(e, positive)
+    e += 1.0
+    result = np.divide(numerator, e, out=e if out is None else out)
+    return result if result.ndim or out is not None else result[()]  # a scalar in, a scalar out
 
 
 def d_sigmoid(z: ArrayLike) -> Array:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
-from .recurrent import Array, Mask, RecurrentLayer, State, Weights, keep_state
+from .recurrent import Array, Mask, RecurrentLayer, State, Weights, all_steps_matmul, keep_state
 
 __all__ = ["GRU", "gru_step_forward", "gru_step_backward"]
 
@@ -137,7 +137,7 @@ class GRU(RecurrentLayer):
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
         (h0,) = state0
         T = x.shape[0]
-        xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul: (T, N, 3 d_h)
+        xw = all_steps_matmul(x, w["weight_ih"])  # every gate's input term for every t in one matmul: (T, N, 3 d_h)
         if w["bias_ih"] is not None:
             xw += w["bias_ih"]
         hs = np.empty((T + 1, *h0.shape), dtype=self.dtype)
@@ -175,7 +175,7 @@ class GRU(RecurrentLayer):
         if w["bias_ih"] is not None:
             grads["bias_ih"] = dxw_flat.sum(axis=0)
             grads["bias_hh"] = dhw_flat.sum(axis=0)
-        return dxw @ w["weight_ih"], (dh_next,), grads, (dh,)
+        return all_steps_matmul(dxw, w["weight_ih"].T), (dh_next,), grads, (dh,)
 
     def __repr__(self) -> str:
         base = super().__repr__()

@@ -35,40 +35,44 @@ from typing import Any
 import numpy as np
 
 from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
-from .recurrent import Array, Mask, RecurrentLayer, State, Weights, keep_state
+from .recurrent import Array, Mask, RecurrentLayer, State, Weights, all_steps_matmul, gate_blocks, keep_state
 
 __all__ = ["LSTM", "lstm_step_forward", "lstm_step_backward"]
 
 
 def lstm_step_forward(
-    xw_t: Array, h_prev: Array, c_prev: Array, weight_hh: Array, bias_hh: Array | None
+    xw_t: Array, h_prev: Array, c_prev: Array, weight_hh: Array, bias_hh: Array | None, out: Array | None = None
 ) -> tuple[Array, Array, Array]:
     """One LSTM step.
 
     Args:
         xw_t: ``(N, 4 d_h)``, the input term ``W_x[i,f,g,o] x_t + b_ih``, precomputed for all steps.
         h_prev, c_prev: ``(N, d_h)``, ``h_{t-1}`` and ``c_{t-1}``.
-        weight_hh: ``(4 d_h, d_h)``; bias_hh: ``(4 d_h,)`` or None.
+        weight_hh: ``(4 d_h, d_h)``; bias_hh: ``(4 d_h,)`` or None (the layer adds ``b_hh`` into
+            ``xw_t`` with ``b_ih``, once for all steps, and passes None).
+        out: optional ``(N, 4 d_h)`` array that receives ``gates`` (the layer passes its slot for
+            step t, so the step allocates nothing of that size).
 
     Returns:
         ``(h_t, c_t, gates)`` with ``gates = [i_t, f_t, g_t, o_t]`` concatenated, ``(N, 4 d_h)``.
     """
     H = h_prev.shape[-1]
-    a_t = xw_t + h_prev @ weight_hh.T  # all four gates' pre-activations in one matmul
+    a_t = np.matmul(h_prev, weight_hh.T, out=out)  # all four gates' recurrent terms in one matmul
+    a_t += xw_t  # a_t = xw_t + W_hh h_{t-1}: the pre-activations of i, f, g, o
     if bias_hh is not None:
         a_t += bias_hh
-    gates = np.empty_like(a_t)
-    gates[:, : 2 * H] = sigmoid(a_t[:, : 2 * H])  # i_t, f_t
-    gates[:, 2 * H : 3 * H] = tanh(a_t[:, 2 * H : 3 * H])  # g_t
-    gates[:, 3 * H :] = sigmoid(a_t[:, 3 * H :])  # o_t
-    i, f, g, o = np.split(gates, 4, axis=1)
+    gates = a_t  # each activation overwrites its block of pre-activations in place
+    sigmoid(a_t[:, : 2 * H], out=gates[:, : 2 * H])  # i_t, f_t
+    tanh(a_t[:, 2 * H : 3 * H], out=gates[:, 2 * H : 3 * H])  # g_t
+    sigmoid(a_t[:, 3 * H :], out=gates[:, 3 * H :])  # o_t
+    i, f, g, o = gate_blocks(gates, 4)
     c_t = f * c_prev + i * g
     h_t = o * tanh(c_t)
     return h_t, c_t, gates
 
 
 def lstm_step_backward(
-    dh_t: Array, dc_t: Array, gates: Array, c_prev: Array, tanh_c: Array, weight_hh: Array
+    dh_t: Array, dc_t: Array, gates: Array, c_prev: Array, tanh_c: Array, weight_hh: Array, out: Array | None = None
 ) -> tuple[Array, Array, Array]:
     """Backward through one LSTM step.
 
@@ -77,23 +81,21 @@ def lstm_step_backward(
         gates: ``(N, 4 d_h)``, ``[i_t, f_t, g_t, o_t]`` from the forward step.
         c_prev: ``(N, d_h)``, ``c_{t-1}``; tanh_c: ``(N, d_h)``, ``tanh(c_t)``.
         weight_hh: ``(4 d_h, d_h)``.
+        out: optional ``(N, 4 d_h)`` array that receives ``da_t``.
 
     Returns:
         ``(da_t, dh_prev, dc_prev)``: the gates' pre-activation gradient ``(N, 4 d_h)`` and the
         gradients flowing to ``h_{t-1}`` and ``c_{t-1}``.
     """
-    i, f, g, o = np.split(gates, 4, axis=1)
+    i, f, g, o = gate_blocks(gates, 4)
     d_o = dh_t * tanh_c
     dc = dc_t + dh_t * o * tanh_grad_from_output(tanh_c)
-    da_t = np.concatenate(
-        [
-            dc * g * sigmoid_grad_from_output(i),  # through i_t
-            dc * c_prev * sigmoid_grad_from_output(f),  # through f_t
-            dc * i * tanh_grad_from_output(g),  # through g_t
-            d_o * sigmoid_grad_from_output(o),  # through o_t
-        ],
-        axis=1,
-    )
+    da_t = np.empty_like(gates) if out is None else out
+    da_i, da_f, da_g, da_o = gate_blocks(da_t, 4)  # views: writing them fills da_t
+    np.multiply(dc * g, sigmoid_grad_from_output(i), out=da_i)  # through i_t
+    np.multiply(dc * c_prev, sigmoid_grad_from_output(f), out=da_f)  # through f_t
+    np.multiply(dc * i, tanh_grad_from_output(g), out=da_g)  # through g_t
+    np.multiply(d_o, sigmoid_grad_from_output(o), out=da_o)  # through o_t
     return da_t, da_t @ weight_hh, dc * f
 
 
@@ -115,15 +117,15 @@ class LSTM(RecurrentLayer):
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; ``h`` and ``c`` frozen where ``mask`` is 0."""
         h0, c0 = state0
         T = x.shape[0]
-        xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul: (T, N, 4 d_h)
+        xw = all_steps_matmul(x, w["weight_ih"])  # every gate's input term for every t in one matmul: (T, N, 4 d_h)
         if w["bias_ih"] is not None:
-            xw += w["bias_ih"]
+            xw += w["bias_ih"] + w["bias_hh"]  # both biases, once for all steps (the step then adds none)
         hs = np.empty((T + 1, *h0.shape), dtype=self.dtype)  # hs[t + 1] = h_t
         cs = np.empty((T + 1, *c0.shape), dtype=self.dtype)  # cs[t + 1] = c_t
         gates = np.empty(xw.shape, dtype=self.dtype)
         hs[0], cs[0] = h0, c0
         for t in range(T):
-            h_new, c_new, gates[t] = lstm_step_forward(xw[t], hs[t], cs[t], w["weight_hh"], w["bias_hh"])
+            h_new, c_new, _ = lstm_step_forward(xw[t], hs[t], cs[t], w["weight_hh"], None, out=gates[t])
             hs[t + 1], cs[t + 1] = keep_state(mask, t, h_new, hs[t]), keep_state(mask, t, c_new, cs[t])
         return hs[1:], (hs[-1], cs[-1]), (x, hs, cs, gates, w, mask)
 
@@ -142,8 +144,9 @@ class LSTM(RecurrentLayer):
         dh_next, dc_next = d_state_T
         for t in reversed(range(x.shape[0])):
             dh[t], dc[t] = d_out[t] + dh_next, dc_next
-            da[t], dh_prev, dc_prev = lstm_step_backward(
-                keep_state(mask, t, dh[t], 0.0), keep_state(mask, t, dc[t], 0.0), gates[t], cs[t], tanh_cs[t], w["weight_hh"]
+            _, dh_prev, dc_prev = lstm_step_backward(
+                keep_state(mask, t, dh[t], 0.0), keep_state(mask, t, dc[t], 0.0), gates[t], cs[t], tanh_cs[t], w["weight_hh"],
+                out=da[t],
             )
             dh_next, dc_next = keep_state(mask, t, dh_prev, dh[t]), keep_state(mask, t, dc_prev, dc[t])
         da_flat = da.reshape(-1, da.shape[-1])
@@ -154,4 +157,4 @@ class LSTM(RecurrentLayer):
         if w["bias_ih"] is not None:
             grads["bias_ih"] = da_flat.sum(axis=0)
             grads["bias_hh"] = grads["bias_ih"].copy()
-        return da @ w["weight_ih"], (dh_next, dc_next), grads, (dh, dc)
+        return all_steps_matmul(da, w["weight_ih"].T), (dh_next, dc_next), grads, (dh, dc)

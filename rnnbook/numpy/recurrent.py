@@ -66,6 +66,25 @@ def keep_state(mask: Mask, t: int, new: Array, old: Array | float) -> Array:
     return new if mask is None else np.where(mask[t], new, old)
 
 
+def all_steps_matmul(a: Array, weight: Array) -> Array:
+    """``a @ weight.T`` for ``a`` ``(T, N, k)`` and ``weight`` ``(m, k)``: ``(T, N, m)``, as one 2-D matmul.
+
+    The same numbers as ``a @ weight.T``, but NumPy runs that stacked product as T small
+    ``(N, k) @ (k, m)`` matmuls; flattening time and batch into ``T N`` rows gives the BLAS one
+    large product, which is faster (the appendix "Performance" times the two).
+    """
+    return (a.reshape(-1, a.shape[-1]) @ weight.T).reshape(*a.shape[:-1], weight.shape[0])
+
+
+def gate_blocks(a: Array, count: int) -> tuple[Array, ...]:
+    """The ``count`` gate blocks of ``a`` ``(N, count d_h)``, each ``(N, d_h)``: views, so writing one writes ``a``.
+
+    ``np.split(a, count, axis=1)`` gives the same views, at several times the Python overhead.
+    """
+    H = a.shape[-1] // count
+    return tuple(a[..., k * H : (k + 1) * H] for k in range(count))
+
+
 class RecurrentLayer:
     """Base class of the NumPy recurrent layers; see the module docstring.
 
