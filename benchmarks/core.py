@@ -36,6 +36,28 @@ RNNBOOK_TORCH = "rnnbook.torch"
 RNNBOOK_NUMPY = "rnnbook.numpy"
 FUSED = "rnnbook.torch fused"
 IMPLEMENTATIONS = (TORCH_NN, TORCH_NN_NATIVE, RNNBOOK_TORCH, RNNBOOK_NUMPY)
+#: Floors: steps that do only the matrix products of a training step (see :func:`matmul_only_step`).
+MATMULS_NUMPY = "matmuls only (NumPy)"
+MATMULS_TORCH = "matmuls only (torch.mm)"
+FLOORS = (MATMULS_NUMPY, MATMULS_TORCH)
+def floor_of(impl: str) -> str | None:
+    """The floor measured for ``impl`` (for a rerun under another BLAS kernel, the rerun's floor), or None."""
+    for base, floor in ((RNNBOOK_NUMPY, MATMULS_NUMPY), (RNNBOOK_TORCH, MATMULS_TORCH)):
+        if impl == base or impl.startswith(base + " ("):
+            return floor + impl[len(base):]
+    return None
+
+
+def is_floor(impl: str) -> bool:
+    """Whether a row's implementation is a matmul floor (or a rerun of one)."""
+    return any(impl == f or impl.startswith(f + " (") for f in FLOORS)
+
+
+#: What the main part measures by default: the implementations and their floors.
+MEASURED = IMPLEMENTATIONS + FLOORS
+#: CPU flag and OpenBLAS kernel names for the AVX-512 rerun of the NumPy rows (see ``benchmarks.run``).
+AVX512_FLAG = "avx512f"
+AVX512_OPENBLAS_CORES = ("SkylakeX", "Cooperlake", "SapphireRapids")
 
 #: The issue's targets at the main size: (implementation, cells, the largest allowed time ratio to torch.nn).
 TARGETS = ((RNNBOOK_NUMPY, ("LSTM", "GRU"), 1.1), (RNNBOOK_TORCH, CELLS, 1.5))
@@ -165,6 +187,8 @@ def make_steps(cell: str, N: int, T: int, d_x: int, d_h: int, implementations: I
             layer = getattr(rnp, cell)(d_x, d_h, dtype=np.float32)
             layer.load_state_dict(state)
             steps[name] = _numpy_step(layer, x.cpu().numpy())
+        elif name in FLOORS:
+            steps[name] = matmul_only_step(cell, N, T, d_x, d_h, "numpy" if name == MATMULS_NUMPY else "torch", seed=seed)
         elif name == FUSED:
             from rnnbook.torch.fused import FusedLSTM
 
@@ -174,8 +198,53 @@ def make_steps(cell: str, N: int, T: int, d_x: int, d_h: int, implementations: I
             fused.load_state_dict(state)
             steps[name] = _torch_step(fused, x)
         else:
-            raise ValueError(f"unknown implementation {name!r}; expected one of {IMPLEMENTATIONS + (FUSED,)}")
+            raise ValueError(f"unknown implementation {name!r}; expected one of {MEASURED + (FUSED,)}")
     return steps
+
+
+def matmul_only_step(cell: str, N: int, T: int, d_x: int, d_h: int, library: str = "numpy",
+                     mm: Callable[[Any, Any], Any] | None = None, seed: int = 0) -> Callable[[], Any]:
+    """A step that does only the matrix products of a training step: a floor under the layer's time.
+
+    The products are those of :func:`matmul_flops`, at the layer's shapes, in the order the layer
+    runs them, on random float32 data: the input projection of all ``T`` steps as one
+    ``(T N, d_x) @ (d_x, G d_h)`` product; ``T`` forward recurrent products ``(N, d_h) @ (d_h, G
+    d_h)``, one after the other; ``T`` backward products ``dL/dh_{t-1} = dL/da_t W_hh``; and the
+    weight and input gradients. ``library="numpy"`` follows :mod:`rnnbook.numpy`, which computes
+    ``dL/dW_hh`` as one product over all steps after the loop; ``library="torch"`` follows
+    autograd in :mod:`rnnbook.torch`, which computes it step by step, ``T`` products ``(d_h, N) @
+    (N, G d_h)``. No element-wise work, no allocation beyond the products' results: a layer that
+    calls the BLAS once per product cannot be faster than this. ``mm`` replaces the library's
+    matrix product (the tests count FLOPs with it).
+    """
+    if library not in ("numpy", "torch"):
+        raise ValueError(f"library must be 'numpy' or 'torch', got {library!r}")
+    G = GATES[cell]
+    rng = np.random.default_rng(seed)
+    shapes = {"x": (T * N, d_x), "w_ih": (G * d_h, d_x), "w_hh": (G * d_h, d_h), "h": (N, d_h),
+              "da": (T, N, G * d_h), "hs": (T, N, d_h)}
+    arrays = {k: rng.standard_normal(shape).astype(np.float32) for k, shape in shapes.items()}
+    if library == "torch":
+        arrays = {k: torch.from_numpy(v) for k, v in arrays.items()}
+    mm = mm or (np.matmul if library == "numpy" else torch.mm)
+    x, w_ih, w_hh, h, da, hs = (arrays[k] for k in ("x", "w_ih", "w_hh", "h", "da", "hs"))
+    da_all, hs_all = da.reshape(T * N, G * d_h), hs.reshape(T * N, d_h)
+
+    def step() -> Any:
+        mm(x, w_ih.T)  # W_ih x_t for every t
+        for _ in range(T):
+            mm(h, w_hh.T)  # forward: W_hh h_{t-1}, step by step
+        for t in range(T):
+            mm(da[t], w_hh)  # backward: dL/dh_{t-1}, step by step
+        if library == "torch":
+            for t in range(T):
+                mm(hs[t].T, da[t])  # autograd: dL/dW_hh, one term per step
+        else:
+            mm(da_all.T, hs_all)  # dL/dW_hh over all steps at once
+        mm(da_all.T, x)  # dL/dW_ih
+        return mm(da_all, w_ih)  # dL/dx
+
+    return step
 
 
 # ----------------------------------------------------------------------------- the machine's limit
@@ -183,14 +252,43 @@ def _best_seconds(fn: Callable[[], Any], repeats: int, sync: Callable[[], Any] |
     return min(time_steps({"f": fn}, repeats, warmup=2, passes=1, sync=sync)["f"])
 
 
+ONEDNN = "oneDNN linear"
+
+
+def _onednn_product(a: np.ndarray, b: np.ndarray) -> Callable[[], Any] | None:
+    """``a @ b`` through oneDNN (``torch.utils.mkldnn``'s linear layer on oneDNN tensors); None without oneDNN.
+
+    ``torch.mm`` on the CPU calls MKL; oneDNN is the library behind ``torch.nn.LSTM``'s fused
+    kernel, and where MKL does not use a processor's widest vector instructions (AVX-512 on AMD
+    processors) the two differ by a factor of about 2.
+    """
+    if not torch.backends.mkldnn.is_available():
+        return None
+    from torch.utils import mkldnn as mkldnn_utils
+
+    linear = torch.nn.Linear(a.shape[1], b.shape[1], bias=False)
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(b.T)))
+    with warnings.catch_warnings():  # to_mkldnn builds a TorchScript module, and torch.jit warns that it is deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        layer = mkldnn_utils.to_mkldnn(linear)
+    x = torch.from_numpy(a).to_mkldnn()
+
+    def product() -> Any:
+        with torch.no_grad():
+            return layer(x)
+
+    return product
+
+
 def measure_peak(step_shapes: Iterable[tuple[int, int, int]] = (), size: int = 1024, repeats: int = 10) -> dict[str, Any]:
     """This machine's float32 matmul throughput in GFLOP/s, measured now.
 
-    Times ``(size, size) @ (size, size)`` products with ``torch.mm`` and ``numpy.matmul`` (each
-    with its own BLAS: oneDNN/MKL for torch, OpenBLAS for NumPy) and, for each ``(m, k, n)`` in
-    ``step_shapes``, the same two at the shape of one time step's recurrent product, where a
-    small ``m = N`` keeps the BLAS from reaching its peak. ``peak_gflops`` is the best large
-    square rate: the reference for every "fraction of peak".
+    Times ``(size, size) @ (size, size)`` products with ``torch.mm`` (MKL), ``numpy.matmul``
+    (OpenBLAS) and oneDNN (:func:`_onednn_product`) and, for each ``(m, k, n)`` in
+    ``step_shapes``, the same at the shape of one time step's recurrent product, where a small
+    ``m = N`` keeps a BLAS from reaching its peak. ``peak_gflops`` is the best large square rate
+    of any library (entries with ``"square": True``): the reference for every "fraction of peak".
     """
     gemms: list[dict[str, Any]] = []
     rng = np.random.default_rng(0)
@@ -200,20 +298,26 @@ def measure_peak(step_shapes: Iterable[tuple[int, int, int]] = (), size: int = 1
         out = np.empty((m, n), np.float32)
         ta, tb, tout = torch.from_numpy(a), torch.from_numpy(b), torch.empty(m, n)
         flops = 2 * m * n * k
-        seconds = {
-            "torch.mm": _best_seconds(lambda: torch.mm(ta, tb, out=tout), repeats),
-            "numpy.matmul": _best_seconds(lambda: np.matmul(a, b, out=out), repeats),
-        }
-        for library, s in seconds.items():
-            gemms.append({"library": library, "m": m, "k": k, "n": n, "seconds": s, "gflops": flops / s / 1e9})
-    square = [g["gflops"] for g in gemms[:2]]
-    return {"peak_gflops": max(square), "gemms": gemms}
+        products = {"torch.mm": lambda: torch.mm(ta, tb, out=tout), "numpy.matmul": lambda: np.matmul(a, b, out=out)}
+        onednn = _onednn_product(a, b)
+        if onednn is not None:
+            products[ONEDNN] = onednn
+        for library, product in products.items():
+            s = _best_seconds(product, repeats)
+            gemms.append({"library": library, "m": m, "k": k, "n": n, "square": m == k == n == size, "seconds": s,
+                          "gflops": flops / s / 1e9})
+    return {"peak_gflops": peak_of(gemms), "gemms": gemms}
+
+
+def peak_of(gemms: Iterable[dict[str, Any]]) -> float:
+    """The best rate among the large square products of a :func:`measure_peak` list."""
+    return max(g["gflops"] for g in gemms if g["square"])
 
 
 def merge_peaks(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     """The better of two :func:`measure_peak` results, product by product (a run measures before and after the parts)."""
     gemms = [max(a, b, key=lambda g: g["gflops"]) for a, b in zip(first["gemms"], second["gemms"], strict=True)]
-    return {"peak_gflops": max(g["gflops"] for g in gemms[:2]), "gemms": gemms}
+    return {"peak_gflops": peak_of(gemms), "gemms": gemms}
 
 
 def apply_peak(rows: Iterable[dict[str, Any]], peak: float) -> None:
@@ -240,12 +344,14 @@ def _rows(times: dict[str, list[float]], flops: int, peak: float, reference: str
 
 
 def run_main(peak: float, sizes: Mapping[str, tuple[int, int, int, int]] = SIZES, cells: Iterable[str] = CELLS,
-             repeats: int = 20, log: Callable[[str], Any] = print) -> list[dict[str, Any]]:
-    """Every cell at every size, all implementations, ratios to torch.nn."""
+             repeats: int = 20, implementations: Iterable[str] = MEASURED,
+             log: Callable[[str], Any] = print) -> list[dict[str, Any]]:
+    """Every cell at every size, each implementation (default: all, and the floors), ratios to torch.nn."""
+    implementations = tuple(implementations)
     rows = []
     for label, (N, T, d_x, d_h) in sizes.items():
         for cell in cells:
-            times = time_steps(make_steps(cell, N, T, d_x, d_h), repeats)
+            times = time_steps(make_steps(cell, N, T, d_x, d_h, implementations), repeats)
             flops = matmul_flops(cell, N, T, d_x, d_h)
             new = _rows(times, flops, peak, TORCH_NN, size=label, cell=cell, N=N, T=T, d_x=d_x, d_h=d_h)
             rows += new
@@ -322,15 +428,14 @@ def run_gpu(sizes: Mapping[str, tuple[int, int, int, int]] = SIZES, repeats: int
 # ----------------------------------------------------------------------------- targets and metadata
 def check_targets(main_rows: Iterable[dict[str, Any]], size: str = "main") -> list[dict[str, Any]]:
     """Each target of :data:`TARGETS` with the measured ratios at ``size``; ``met`` judges the best-of-rounds ratio."""
-    by_key = {(r["impl"], r["cell"]): r for r in main_rows if r["size"] == size}
+    rows = [r for r in main_rows if r["size"] == size]
     out = []
     for impl, cells, limit in TARGETS:
         for cell in cells:
-            row = by_key.get((impl, cell))
-            if row is None:
-                continue
-            out.append({"impl": impl, "cell": cell, "limit": limit, "ratio_min": row["ratio_min"],
-                        "ratio_median": row["ratio_median"], "met": bool(row["ratio_min"] <= limit)})
+            # The implementation itself, then its reruns under another BLAS kernel ("impl (OPENBLAS_CORETYPE=...)").
+            for row in (r for r in rows if r["cell"] == cell and (r["impl"] == impl or r["impl"].startswith(impl + " ("))):
+                out.append({"impl": row["impl"], "cell": cell, "limit": limit, "ratio_min": row["ratio_min"],
+                            "ratio_median": row["ratio_median"], "met": bool(row["ratio_min"] <= limit)})
     return out
 
 
@@ -343,6 +448,43 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def cpu_flags() -> set[str]:
+    """The processor's feature flags from ``/proc/cpuinfo`` (empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def openblas_core() -> str:
+    """The kernel family NumPy's OpenBLAS chose at run time (``"Haswell"``, ``"SkylakeX"``, ...), or ``"unknown"``.
+
+    OpenBLAS picks its kernels when it loads, from the processor it detects; the environment
+    variable ``OPENBLAS_CORETYPE`` overrides the choice. Read through threadpoolctl when it is
+    installed (it comes with scikit-learn, the book's ``data`` extra).
+    """
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown"
+    cores = [i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"]
+    return cores[0] if cores and cores[0] else "unknown"
+
+
+def avx512_kernels_unused() -> bool:
+    """True when the processor has AVX-512 but NumPy's OpenBLAS runs other kernels.
+
+    That happens when OpenBLAS does not recognise the processor, or when the environment sets
+    ``OPENBLAS_CORETYPE`` to an older family (the machines this book is built on set
+    ``OPENBLAS_CORETYPE=Haswell``, AVX2 kernels, on AVX-512 processors).
+    """
+    return AVX512_FLAG in cpu_flags() and openblas_core() not in AVX512_OPENBLAS_CORES
 
 
 def _numpy_blas() -> str:
@@ -364,6 +506,9 @@ def machine_info() -> dict[str, Any]:
         "torch": torch.__version__,
         "numpy": np.__version__,
         "numpy_blas": _numpy_blas(),
+        "openblas_core": openblas_core(),
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
+        "avx512": AVX512_FLAG in cpu_flags(),
         "torch_threads": torch.get_num_threads(),
         "omp_num_threads_env": os.environ.get("OMP_NUM_THREADS"),
         "onednn_enabled": bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled),

@@ -7,7 +7,7 @@ import pathlib
 from collections.abc import Iterable
 from typing import Any
 
-from .core import CELLS, IMPLEMENTATIONS, RNNBOOK_NUMPY, RNNBOOK_TORCH, TORCH_NN
+from .core import CELLS, RNNBOOK_NUMPY, RNNBOOK_TORCH, TORCH_NN, floor_of, is_floor
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "cpu.json"
 
@@ -59,10 +59,13 @@ def format_report(results: dict[str, Any]) -> str:
     """Everything in a results dict as text: machine, peak, main table, targets, scaling, minGRU, GPU."""
     meta = results["meta"]
     out = [f"{meta['date']}  {meta['cpu']}  ({meta['cpu_count']} cores, torch threads {meta['torch_threads']})",
-           f"torch {meta['torch']}, numpy {meta['numpy']} ({meta['numpy_blas']}), float32",
+           f"torch {meta['torch']}, numpy {meta['numpy']} ({meta['numpy_blas']}, {meta.get('openblas_core', '?')} kernels), float32",
            f"float32 matmul peak: {results['peak']['peak_gflops']:.1f} GFLOP/s"]
     for g in results["peak"]["gemms"]:
         out.append(f"  {g['library']:13s} ({g['m']}x{g['k']}) @ ({g['k']}x{g['n']}): {g['gflops']:.1f} GFLOP/s")
+    if "rerun" in results:
+        out.append(f"NumPy rows rerun with OPENBLAS_CORETYPE={results['rerun']['coretype']} "
+                   f"(OpenBLAS kernels: {results['rerun']['openblas_core']})")
     if "main" in results:
         out += ["", main_table(results), "", targets_table(results)]
     if "scaling" in results:
@@ -85,20 +88,27 @@ def format_report(results: dict[str, Any]) -> str:
 
 # ----------------------------------------------------------------------------- figures
 def plot_main(results: dict[str, Any], size: str = "main", axes: Any = None) -> Any:
-    """Two panels at one size: time ratio to torch.nn, and GFLOP/s against the measured peak."""
+    """Two panels at one size: time ratio to torch.nn (black ticks: each implementation's matmul floor), and GFLOP/s against the peak."""
     import matplotlib.pyplot as plt
 
     rows = [r for r in results["main"] if r["size"] == size]
-    impls = [i for i in IMPLEMENTATIONS if any(r["impl"] == i for r in rows)]
+    by_key = {(r["impl"], r["cell"]): r for r in rows}
+    impls = [i for i in dict.fromkeys(r["impl"] for r in rows) if not is_floor(i)]
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+        _, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     width = 0.8 / len(impls)
     peak = results["peak"]["peak_gflops"]
+    floor_label = "matmuls only (floor)"
     for k, impl in enumerate(impls):
-        by_cell = {r["cell"]: r for r in rows if r["impl"] == impl}
         xs = [c + (k - (len(impls) - 1) / 2) * width for c in range(len(CELLS))]
-        axes[0].bar(xs, [by_cell[c]["ratio_min"] for c in CELLS], width, label=impl)
-        axes[1].bar(xs, [by_cell[c]["gflops"] for c in CELLS], width, label=impl)
+        axes[0].bar(xs, [by_key[(impl, c)]["ratio_min"] for c in CELLS], width, label=impl)
+        axes[1].bar(xs, [by_key[(impl, c)]["gflops"] for c in CELLS], width, label=impl)
+        floor = floor_of(impl)
+        for x, cell in zip(xs, CELLS):
+            if (floor, cell) in by_key:
+                axes[0].hlines(by_key[(floor, cell)]["ratio_min"], x - width / 2, x + width / 2, colors="black", lw=2,
+                               label=floor_label)
+                floor_label = None
     r0 = rows[0]
     title = f"N={r0['N']}, T={r0['T']}, d_x={r0['d_x']}, d_h={r0['d_h']}"
     axes[0].axhline(1.0, color="black", lw=0.8)
@@ -111,7 +121,7 @@ def plot_main(results: dict[str, Any], size: str = "main", axes: Any = None) -> 
     axes[1].set(ylabel="matmul GFLOP/s", title=f"Achieved matmul throughput\n{title}")
     for ax in axes:
         ax.set_xticks(range(len(CELLS)), CELLS)
-    axes[1].legend(fontsize=8, loc="lower right")
+    axes[0].legend(fontsize=7, loc="upper left")
     return axes
 
 

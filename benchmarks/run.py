@@ -6,13 +6,18 @@ import argparse
 import json
 import os
 import pathlib
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "cpu.json"
 PARTS = ("main", "scaling", "mingru", "gpu")
+#: The OpenBLAS kernels the NumPy rows are measured again with on an AVX-512 processor, and those rows.
+AVX512_CORETYPE = "SkylakeX"
+RERUN = ("torch.nn", "rnnbook.numpy", "matmuls only (NumPy)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -22,6 +27,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=20, help="timed calls per implementation and size in the main table (default 20)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch and BLAS threads (default: the machine's default, recorded in the results)")
+    parser.add_argument("--implementations", nargs="+", default=None, metavar="NAME",
+                        help="what the main part times (default: every implementation and the two matmul floors)")
+    parser.add_argument("--no-rerun", action="store_true",
+                        help="on an AVX-512 processor whose OpenBLAS runs other kernels, do not measure the NumPy rows "
+                             f"again with OPENBLAS_CORETYPE={AVX512_CORETYPE}")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and few repeats: checks the harness in seconds")
     parser.add_argument("--out", type=pathlib.Path, default=None,
                         help=f"JSON results file (default {DEFAULT_OUT.relative_to(ROOT)}; with --quick, none unless given)")
@@ -63,9 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     results["peak"] = core.measure_peak(step_shapes, **peak_kwargs)
     print(f"float32 matmul peak: {results['peak']['peak_gflops']:.1f} GFLOP/s", flush=True)
     peak = results["peak"]["peak_gflops"]
+    implementations = tuple(args.implementations or core.MEASURED)
+    unknown = set(implementations) - set(core.MEASURED)
+    if unknown:
+        raise SystemExit(f"unknown implementations {sorted(unknown)}; expected some of {list(core.MEASURED)}")
     if "main" in args.parts:
-        results["main"] = core.run_main(peak, sizes, repeats=repeats)
-        results["targets"] = core.check_targets(results["main"])
+        results["main"] = core.run_main(peak, sizes, repeats=repeats, implementations=implementations)
     if "scaling" in args.parts:
         kwargs = dict(Ts=(4, 8), d_hs=(4, 8), repeats=2, base=main_shape) if quick else {}
         results["scaling"] = core.run_scaling(peak, **kwargs)
@@ -76,8 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         results["gpu"] = core.run_gpu(sizes={"main": main_shape}, repeats=repeats)
     # The peak again at the end: on a shared machine, the better of the two is the machine's limit.
     results["peak"] = core.merge_peaks(results["peak"], core.measure_peak(step_shapes, **peak_kwargs))
+    if "main" in args.parts and "rnnbook.numpy" in implementations and not args.no_rerun and core.avx512_kernels_unused():
+        rerun_numpy(results, args, repeats)
+    results["peak"]["peak_gflops"] = core.peak_of(results["peak"]["gemms"])
     for part in ("main", "scaling"):
         core.apply_peak(results.get(part, []), results["peak"]["peak_gflops"])
+    if "main" in results:
+        results["targets"] = core.check_targets(results["main"])
     print(f"float32 matmul peak (best of start and end): {results['peak']['peak_gflops']:.1f} GFLOP/s", flush=True)
     results["meta"]["wall_s"] = time.perf_counter() - start
 
@@ -89,6 +107,35 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n", encoding="utf-8")
         print(f"\nwrote {out}")
     return 0
+
+
+def rerun_numpy(results: dict, args: argparse.Namespace, repeats: int) -> None:
+    """Measure the NumPy rows again in a child process whose OpenBLAS runs its AVX-512 kernels; add them to ``results``.
+
+    OpenBLAS chooses its kernels once, when NumPy loads it, so another choice needs another
+    process: ``python -m benchmarks --parts main`` with ``OPENBLAS_CORETYPE`` set, timing
+    :data:`RERUN` (torch.nn again, so that the ratios come from one run). Its rows join the main
+    table with the implementation renamed ``"... (OPENBLAS_CORETYPE=SkylakeX)"``, its NumPy
+    products join the peak measurements, and the child's own torch.nn rows are kept under
+    ``results["rerun"]``.
+    """
+    label = f" (OPENBLAS_CORETYPE={AVX512_CORETYPE})"
+    print(f"\nThe NumPy rows again, with OPENBLAS_CORETYPE={AVX512_CORETYPE} (AVX-512 kernels), in a child process:", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = pathlib.Path(tmp) / "rerun.json"
+        command = [sys.executable, "-m", "benchmarks", "--parts", "main", "--implementations", *RERUN,
+                   "--repeats", str(repeats), "--out", str(out), "--no-rerun"]
+        command += ["--quick"] if args.quick else []
+        command += ["--threads", str(args.threads)] if args.threads is not None else []
+        subprocess.run(command, cwd=ROOT, env={**os.environ, "OPENBLAS_CORETYPE": AVX512_CORETYPE}, check=True)
+        child = json.loads(out.read_text(encoding="utf-8"))
+    results["main"] += [{**r, "impl": r["impl"] + label} for r in child["main"] if r["impl"] != "torch.nn"]
+    results["peak"]["gemms"] += [{**g, "library": g["library"] + label} for g in child["peak"]["gemms"]
+                                 if g["library"] == "numpy.matmul"]
+    results["rerun"] = {"coretype": AVX512_CORETYPE, "openblas_core": child["meta"]["openblas_core"],
+                        "torch_nn": [r for r in child["main"] if r["impl"] == "torch.nn"]}
+    sizes, cells = list(dict.fromkeys(r["size"] for r in results["main"])), list(dict.fromkeys(r["cell"] for r in results["main"]))
+    results["main"].sort(key=lambda r: (sizes.index(r["size"]), cells.index(r["cell"])))  # stable: reruns after their size and cell
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+
 import matplotlib
 import pytest
 import torch
@@ -9,6 +11,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import rnnbook.torch as rtorch
 from benchmarks import core, report
+from benchmarks.run import AVX512_CORETYPE, RERUN
 from benchmarks.run import main as run_main
 
 matplotlib.use("Agg")
@@ -77,16 +80,29 @@ def test_every_implementation_trains_the_same_layer():
         core.make_steps("GRU", 2, 3, 4, 5, ["nope"])
 
 
+RERUN_SUFFIX = f" (OPENBLAS_CORETYPE={AVX512_CORETYPE})"
+
+
+def expected_rows(sizes, rerun):
+    """(size, cell, impl) of a complete main part: every implementation and floor, and the NumPy reruns if any."""
+    impls = core.MEASURED + (tuple(i + RERUN_SUFFIX for i in RERUN if i != core.TORCH_NN) if rerun else ())
+    return {(s, c, i) for s in sizes for c in core.CELLS for i in impls}
+
+
 def test_quick_run_writes_json_that_the_report_reads(tmp_path, capsys):
     out = tmp_path / "r.json"
     assert run_main(["--quick", "--parts", "main", "mingru", "gpu", "--out", str(out)]) == 0
     results = json.loads(out.read_text())
     assert results["meta"]["quick"] and results["meta"]["torch_threads"] >= 1
-    assert results["peak"]["peak_gflops"] > 0
-    assert {(r["size"], r["cell"], r["impl"]) for r in results["main"]} == {
-        (s, c, i) for s in core.QUICK_SIZES for c in core.CELLS for i in core.IMPLEMENTATIONS}
+    assert results["peak"]["peak_gflops"] == max(g["gflops"] for g in results["peak"]["gemms"] if g["square"])
+    rerun = core.avx512_kernels_unused()  # on an AVX-512 processor whose OpenBLAS runs other kernels
+    assert {(r["size"], r["cell"], r["impl"]) for r in results["main"]} == expected_rows(core.QUICK_SIZES, rerun)
+    assert ("rerun" in results) == rerun
+    if rerun:
+        assert results["rerun"]["openblas_core"] == AVX512_CORETYPE  # the child process really ran other kernels
+        assert any(g["library"] == "numpy.matmul" + RERUN_SUFFIX for g in results["peak"]["gemms"])
     assert all(r["ratio_min"] == 1.0 for r in results["main"] if r["impl"] == core.TORCH_NN)
-    assert len(results["targets"]) == 5
+    assert len(results["targets"]) == 5 + (2 if rerun else 0)
     if not torch.cuda.is_available():
         assert results["gpu"] == {"measured": False, "reason": "no CUDA device (torch.cuda.is_available() is False)"}
     assert [r["T"] for r in results["mingru"]["rows"]] == [4, 16]
@@ -96,11 +112,22 @@ def test_quick_run_writes_json_that_the_report_reads(tmp_path, capsys):
     report.plot_mingru(results["mingru"])
 
 
+def test_quick_run_can_skip_the_rerun_and_choose_implementations(tmp_path):
+    out = tmp_path / "r.json"
+    assert run_main(["--quick", "--parts", "main", "--no-rerun", "--implementations", core.TORCH_NN, core.MATMULS_NUMPY,
+                     "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert {r["impl"] for r in results["main"]} == {core.TORCH_NN, core.MATMULS_NUMPY} and "rerun" not in results
+    with pytest.raises(SystemExit, match="unknown implementations"):
+        run_main(["--quick", "--parts", "main", "--implementations", "nope"])
+
+
 def test_committed_results_are_complete():
     results = report.load()
     assert not results["meta"]["quick"]
-    assert {(r["size"], r["cell"], r["impl"]) for r in results["main"]} == {
-        (s, c, i) for s in core.SIZES for c in core.CELLS for i in core.IMPLEMENTATIONS}
+    rerun = "rerun" in results
+    assert rerun == (results["meta"]["avx512"] and results["meta"]["openblas_core"] not in core.AVX512_OPENBLAS_CORES)
+    assert {(r["size"], r["cell"], r["impl"]) for r in results["main"]} == expected_rows(core.SIZES, rerun)
     for r in results["main"]:
         N, T, d_x, d_h = core.SIZES[r["size"]]
         assert r["flops"] == core.matmul_flops(r["cell"], N, T, d_x, d_h)
@@ -118,3 +145,46 @@ def test_fused_step_trains_the_same_lstm(monkeypatch):
     assert losses[1] == pytest.approx(losses[0], rel=1e-5)
     with pytest.raises(ValueError, match="is an LSTM"):
         core.make_steps("GRU", 2, 3, 4, 5, [core.FUSED])
+
+
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+@pytest.mark.parametrize("cell", ["RNN", "LSTM", "GRU"])
+def test_matmul_floor_does_exactly_the_training_steps_products(library, cell):
+    # Count 2 m n k for every product the floor runs: the total must be matmul_flops, and the
+    # number of products 2 T + 4 (NumPy: one dL/dW_hh product) or 3 T + 3 (torch: one per step).
+    N, T, d_x, d_h = 3, 5, 4, 6
+    counted = []
+
+    def counting_mm(a, b):
+        counted.append(2 * a.shape[0] * a.shape[1] * b.shape[1])
+        return (np.matmul if library == "numpy" else torch.mm)(a, b)
+
+    core.matmul_only_step(cell, N, T, d_x, d_h, library, mm=counting_mm)()
+    assert sum(counted) == core.matmul_flops(cell, N, T, d_x, d_h)
+    assert len(counted) == (2 * T + 4 if library == "numpy" else 3 * T + 3)
+    with pytest.raises(ValueError, match="library"):
+        core.matmul_only_step(cell, N, T, d_x, d_h, "jax")
+
+
+def test_floors_belong_to_their_implementations():
+    assert core.floor_of(core.RNNBOOK_NUMPY) == core.MATMULS_NUMPY
+    assert core.floor_of(core.RNNBOOK_TORCH) == core.MATMULS_TORCH
+    assert core.floor_of(core.RNNBOOK_NUMPY + RERUN_SUFFIX) == core.MATMULS_NUMPY + RERUN_SUFFIX
+    assert core.floor_of(core.TORCH_NN) is None and core.floor_of(core.FUSED) is None
+    assert core.is_floor(core.MATMULS_TORCH) and core.is_floor(core.MATMULS_NUMPY + RERUN_SUFFIX)
+    assert not core.is_floor(core.RNNBOOK_NUMPY)
+
+
+def test_peak_is_the_best_square_product_of_any_library():
+    gemms = [{"library": "a", "square": True, "gflops": 10.0}, {"library": "b", "square": True, "gflops": 30.0},
+             {"library": "b", "square": False, "gflops": 50.0}]
+    assert core.peak_of(gemms) == 30.0
+    later = [dict(g, gflops=g["gflops"] + (5 if g["library"] == "a" else -5)) for g in gemms]
+    merged = core.merge_peaks({"gemms": gemms}, {"gemms": later})
+    assert [g["gflops"] for g in merged["gemms"]] == [15.0, 30.0, 50.0] and merged["peak_gflops"] == 30.0
+
+
+def test_check_targets_judges_reruns_under_another_blas_kernel_too():
+    rows = [{"impl": core.RNNBOOK_NUMPY + RERUN_SUFFIX, "cell": "LSTM", "size": "main", "ratio_min": 1.05, "ratio_median": 1.2}]
+    assert core.check_targets(rows) == [{"impl": core.RNNBOOK_NUMPY + RERUN_SUFFIX, "cell": "LSTM", "limit": 1.1,
+                                         "ratio_min": 1.05, "ratio_median": 1.2, "met": True}]
