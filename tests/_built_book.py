@@ -9,7 +9,8 @@ import os
 import pathlib
 
 import pytest
-import yaml
+
+from tools.toc import toc_notebooks, toc_pages  # noqa: F401  (re-exported for the tests)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -29,26 +30,3 @@ def require_built_book():
         unavailable(f"the book is not built: {HTML / 'index.html'} is missing "
                     "(run README's first command: jupyter-book build . -W -n --keep-going)")
     return HTML
-
-
-def _toc_files(entry):
-    if isinstance(entry, dict):
-        for key, value in entry.items():
-            if key in ("root", "file"):
-                yield value
-            else:
-                yield from _toc_files(value)
-    elif isinstance(entry, list):
-        for item in entry:
-            yield from _toc_files(item)
-
-
-def toc_pages():
-    """Every page of _toc.yml, as a path without suffix relative to the root (book/gru)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    return [str(pathlib.PurePosixPath(entry).with_suffix("")) for entry in _toc_files(toc)]
-
-
-def toc_notebooks():
-    """The pages of _toc.yml that are notebooks (book/gru.ipynb exists), as Paths."""
-    return [ROOT / f"{page}.ipynb" for page in toc_pages() if (ROOT / f"{page}.ipynb").is_file()]

@@ -10,7 +10,8 @@ import json
 import pathlib
 
 import pytest
-import yaml
+
+from tools.toc import toc_pages
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -30,19 +31,6 @@ def code_cells(path):
         source = "".join(cell.get("source", ""))
         if cell["cell_type"] == "code" and source.strip():
             yield index, cell, source
-
-
-def toc_files(entry):
-    """Every `file:` (and the `root:`) in a parsed _toc.yml, in reading order."""
-    if isinstance(entry, dict):
-        for key, value in entry.items():
-            if key in ("root", "file"):
-                yield value
-            else:
-                yield from toc_files(value)
-    elif isinstance(entry, list):
-        for item in entry:
-            yield from toc_files(item)
 
 
 def notebook_id(path):
@@ -91,9 +79,7 @@ def test_no_trailing_semicolon(path):
 
 
 def test_toc_lists_exactly_the_notebooks():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    # jupyter-book accepts entries with or without the file suffix: compare without it.
-    stems = [str(pathlib.PurePosixPath(entry).with_suffix("")) for entry in toc_files(toc)]
+    stems = toc_pages()  # without the file suffix, which jupyter-book lets entries have or omit
     missing = [
         stem
         for stem in stems

@@ -29,9 +29,11 @@ import pathlib
 import sys
 
 import nbformat
-import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tools.toc import toc_notebooks  # noqa: E402
+
 REPOSITORY = "https://github.com/rnnbook/rnnbook"
 BRANCH = "main"
 #: The tags of the cell: one for the HTML book, one that identifies it for this tool.
@@ -63,24 +65,6 @@ def colab_cell():
 
 def is_colab_cell(cell):
     return cell.get("cell_type") == "code" and COLAB_CELL_ID in cell.get("metadata", {}).get("tags", [])
-
-
-def toc_notebooks():
-    """The notebooks of _toc.yml (pages with a .ipynb file), in reading order."""
-    def files(entry):
-        if isinstance(entry, dict):
-            for key, value in entry.items():
-                if key in ("root", "file"):
-                    yield value
-                else:
-                    yield from files(value)
-        elif isinstance(entry, list):
-            for item in entry:
-                yield from files(item)
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    paths = [ROOT / pathlib.PurePosixPath(entry).with_suffix(".ipynb") for entry in files(toc)]
-    return [path for path in paths if path.is_file()]
 
 
 def has_current_cell(notebook):

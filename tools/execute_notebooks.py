@@ -23,33 +23,14 @@ import sys
 import time
 
 import nbformat
-import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from conftest import KERNEL_ENV  # noqa: E402  (the same kernel environment as nbval's)
+from tools.toc import toc_notebooks  # noqa: E402
 CELL_TIMEOUT_S = 600
-
-
-def toc_notebooks():
-    """The notebooks named in _toc.yml (root first), in reading order."""
-
-    def files(entry):
-        if isinstance(entry, dict):
-            for key, value in entry.items():
-                if key in ("root", "file"):
-                    yield value
-                else:
-                    yield from files(value)
-        elif isinstance(entry, list):
-            for item in entry:
-                yield from files(item)
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    paths = (ROOT / pathlib.PurePosixPath(name).with_suffix(".ipynb") for name in files(toc))
-    return [path for path in paths if path.is_file()]
 
 
 def execute(path):
