@@ -12,7 +12,15 @@ the same weights and the same input, in float32:
 * ``torch.nn (oneDNN off)``: the same module with ``torch.backends.mkldnn`` disabled, ATen's
   native cell-by-cell loop: a second, fairer reference for code that also loops in Python;
 * ``rnnbook.torch``: the layers written from the equations, with autograd doing the backward;
-* ``rnnbook.numpy``: the NumPy layers with the hand-written backward pass (float32 parameters).
+* ``rnnbook.numpy``: the NumPy layers with the hand-written backward pass (float32 parameters);
+* two floors, ``matmuls only (NumPy)`` and ``matmuls only (torch.mm)``: steps that run only the
+  matrix products of a training step, at its shapes and in its order
+  (:func:`benchmarks.core.matmul_only_step`), a lower bound for any layer that calls a matrix
+  library once per product.
+
+On a processor with AVX-512 whose OpenBLAS runs other kernels (the environment may set
+``OPENBLAS_CORETYPE``), the NumPy rows are measured again in a child process with
+``OPENBLAS_CORETYPE=SkylakeX`` and join the table with that suffix (``--no-rerun`` skips it).
 
 Each implementation is timed in blocks of consecutive calls, as a training loop calls it, after a
 warm-up call and a pause of 0.2 s that lets the previous library's worker threads go idle
@@ -27,7 +35,8 @@ the median and the minimum of the timed calls. Every time is also given
   product; the backward pass does two products per forward one, dL/dinput and dL/dweight, so
   a step costs 3 times the forward matmuls) divided by the best time, and as a **fraction of
   this machine's float32 matmul throughput**, measured in the same run by timing large square
-  ``torch.mm`` and ``numpy.matmul`` products (:func:`benchmarks.core.measure_peak`). The
+  products with ``torch.mm`` (MKL), ``numpy.matmul`` (OpenBLAS) and oneDNN, the best of which is
+  the peak (:func:`benchmarks.core.measure_peak`). The
   element-wise work (gates, state updates) is not counted, so GFLOP/s is a lower bound of the
   work done, and the fraction of peak says how close the layer comes to doing nothing but
   matrix products at full speed.
@@ -46,10 +55,12 @@ From the repository root, with the project's virtualenv::
     .venv/bin/python -m benchmarks --quick                # tiny sizes, a few seconds: a smoke test
     .venv/bin/python -m benchmarks --parts main --repeats 30
     .venv/bin/python benchmarks/run.py --help             # the same entry point as a script
+    .venv/bin/python -m benchmarks.profile LSTM rnnbook.numpy   # where one implementation's step spends its time
 
 Options: ``--parts`` (any of ``main scaling mingru gpu``), ``--repeats`` (timed rounds per
 measurement), ``--threads`` (torch and BLAS threads; default: the machine's default, reported
-in the results), ``--out`` (the JSON file). The printed table and the JSON file hold the same
+in the results), ``--implementations`` (what the main part times), ``--no-rerun``, ``--out``
+(the JSON file). The printed table and the JSON file hold the same
 numbers; ``book/performance.ipynb`` (the appendix "Performance") loads the committed JSON file
 and draws its table and figures with :mod:`benchmarks.report`.
 

@@ -264,13 +264,13 @@ def _onednn_product(a: np.ndarray, b: np.ndarray) -> Callable[[], Any] | None:
     """
     if not torch.backends.mkldnn.is_available():
         return None
-    from torch.utils import mkldnn as mkldnn_utils
-
     linear = torch.nn.Linear(a.shape[1], b.shape[1], bias=False)
     with torch.no_grad():
         linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(b.T)))
-    with warnings.catch_warnings():  # to_mkldnn builds a TorchScript module, and torch.jit warns that it is deprecated
+    with warnings.catch_warnings():  # torch.utils.mkldnn builds TorchScript modules, and torch.jit warns that it is deprecated
         warnings.simplefilter("ignore", DeprecationWarning)
+        from torch.utils import mkldnn as mkldnn_utils
+
         layer = mkldnn_utils.to_mkldnn(linear)
     x = torch.from_numpy(a).to_mkldnn()
 

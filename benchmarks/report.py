@@ -121,7 +121,9 @@ def plot_main(results: dict[str, Any], size: str = "main", axes: Any = None) -> 
     axes[1].set(ylabel="matmul GFLOP/s", title=f"Achieved matmul throughput\n{title}")
     for ax in axes:
         ax.set_xticks(range(len(CELLS)), CELLS)
-    axes[0].legend(fontsize=7, loc="upper left")
+    top = max([r["ratio_min"] for r in rows] + [1.5])
+    axes[0].set_ylim(0, 1.55 * top)  # room above the bars for the legend
+    axes[0].legend(fontsize=7, loc="upper center", ncol=2)
     return axes
 
 

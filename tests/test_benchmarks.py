@@ -188,3 +188,15 @@ def test_check_targets_judges_reruns_under_another_blas_kernel_too():
     rows = [{"impl": core.RNNBOOK_NUMPY + RERUN_SUFFIX, "cell": "LSTM", "size": "main", "ratio_min": 1.05, "ratio_median": 1.2}]
     assert core.check_targets(rows) == [{"impl": core.RNNBOOK_NUMPY + RERUN_SUFFIX, "cell": "LSTM", "limit": 1.1,
                                          "ratio_min": 1.05, "ratio_median": 1.2, "met": True}]
+
+
+@pytest.mark.parametrize("impl, expected", [(core.RNNBOOK_NUMPY, "lstm_step_forward"), (core.RNNBOOK_TORCH, "aten::addmm"),
+                                            (core.MATMULS_TORCH, "aten::mm")])
+def test_profile_names_where_the_step_spends_its_time(impl, expected):
+    from benchmarks.profile import main as profile_main
+    from benchmarks.profile import profile_step
+
+    text = profile_step("LSTM", impl, core.QUICK_SIZES["main"], calls=2, rows=30)
+    assert expected in text
+    with pytest.raises(SystemExit):
+        profile_main(["LSTM", impl, "--calls", "0"])
