@@ -484,7 +484,8 @@ def avx512_kernels_unused() -> bool:
     ``OPENBLAS_CORETYPE`` to an older family (the machines this book is built on set
     ``OPENBLAS_CORETYPE=Haswell``, AVX2 kernels, on AVX-512 processors).
     """
-    return AVX512_FLAG in cpu_flags() and openblas_core() not in AVX512_OPENBLAS_CORES
+    core = openblas_core()  # "unknown" (no threadpoolctl): no claim either way, and no rerun
+    return AVX512_FLAG in cpu_flags() and core != "unknown" and core not in AVX512_OPENBLAS_CORES
 
 
 def _numpy_blas() -> str:

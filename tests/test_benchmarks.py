@@ -126,7 +126,8 @@ def test_committed_results_are_complete():
     results = report.load()
     assert not results["meta"]["quick"]
     rerun = "rerun" in results
-    assert rerun == (results["meta"]["avx512"] and results["meta"]["openblas_core"] not in core.AVX512_OPENBLAS_CORES)
+    blas_core = results["meta"]["openblas_core"]
+    assert rerun == (results["meta"]["avx512"] and blas_core != "unknown" and blas_core not in core.AVX512_OPENBLAS_CORES)
     assert {(r["size"], r["cell"], r["impl"]) for r in results["main"]} == expected_rows(core.SIZES, rerun)
     for r in results["main"]:
         N, T, d_x, d_h = core.SIZES[r["size"]]
@@ -200,3 +201,12 @@ def test_profile_names_where_the_step_spends_its_time(impl, expected):
     assert expected in text
     with pytest.raises(SystemExit):
         profile_main(["LSTM", impl, "--calls", "0"])
+
+
+@pytest.mark.parametrize("flags, blas_core, expected", [
+    ({"avx512f", "avx2"}, "Haswell", True), ({"avx512f"}, "SkylakeX", False), ({"avx2"}, "Haswell", False),
+    ({"avx512f"}, "unknown", False)])
+def test_rerun_only_where_avx512_kernels_go_unused(monkeypatch, flags, blas_core, expected):
+    monkeypatch.setattr(core, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(core, "openblas_core", lambda: blas_core)
+    assert core.avx512_kernels_unused() is expected
