@@ -17,31 +17,45 @@ def load(path: str | pathlib.Path = RESULTS) -> dict[str, Any]:
     return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
 
 
-def _table(header: list[str], rows: Iterable[list[str]]) -> str:
+def _table(header: list[str], rows: Iterable[list[str]], left: int = 0) -> str:
+    """Columns padded to their widest entry: columns ``0..left`` left-aligned, the rest right-aligned."""
     rows = [header, *rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    lines = ["  ".join(c.ljust(w) if i <= left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
+def short_name(impl: str) -> str:
+    """An implementation's name for narrow tables: ``"... (OPENBLAS_CORETYPE=SkylakeX)"`` becomes ``"... [SkylakeX]"``."""
+    head, sep, tail = impl.partition(" (OPENBLAS_CORETYPE=")
+    return f"{head} [{tail.rstrip(')')}]" if sep else impl
+
+
 def main_table(results: dict[str, Any], size: str | None = None) -> str:
-    """One line per (size, cell, implementation): times, ratios to torch.nn, GFLOP/s, fraction of peak."""
-    header = ["size (N,T,d_x,d_h)", "cell", "implementation", "min ms", "median ms", "x torch.nn (min)",
-              "x torch.nn (median)", "GFLOP/s", "of peak"]
+    """One line per (size, cell, implementation): times, ratios to torch.nn, GFLOP/s, fraction of peak.
+
+    With ``size``, only that size, without the size column and the median ratio (narrow enough for a page).
+    """
     rows = []
     for r in results["main"]:
         if size is not None and r["size"] != size:
             continue
-        rows.append([f"{r['size']} ({r['N']},{r['T']},{r['d_x']},{r['d_h']})", r["cell"], r["impl"],
-                     f"{r['min_s'] * 1e3:.1f}", f"{r['median_s'] * 1e3:.1f}", f"{r['ratio_min']:.2f}",
-                     f"{r['ratio_median']:.2f}", f"{r['gflops']:.0f}", f"{r['frac_peak']:.0%}"])
-    return _table(header, rows)
+        line = [f"{r['size']} ({r['N']},{r['T']},{r['d_x']},{r['d_h']})"] if size is None else []
+        line += [short_name(r["impl"]), r["cell"], f"{r['min_s'] * 1e3:.1f}", f"{r['median_s'] * 1e3:.1f}",
+                 f"{r['ratio_min']:.2f}"]
+        line += [f"{r['ratio_median']:.2f}"] if size is None else []
+        line += [f"{r['gflops']:.0f}", f"{r['frac_peak']:.0%}"]
+        rows.append(line)
+    header = (["size (N,T,d_x,d_h)"] if size is None else []) + ["implementation", "cell", "min ms", "median ms",
+                                                                 "x torch.nn (min)"]
+    header += (["x torch.nn (median)"] if size is None else []) + ["GFLOP/s", "of peak"]
+    return _table(header, rows, left=1 if size is None else 0)
 
 
 def targets_table(results: dict[str, Any]) -> str:
     """Each target at the main size: the limit, the measured ratios, met or not."""
-    rows = [[t["impl"], t["cell"], f"<= {t['limit']:.1f}x", f"{t['ratio_min']:.2f}x", f"{t['ratio_median']:.2f}x",
+    rows = [[short_name(t["impl"]), t["cell"], f"<= {t['limit']:.1f}x", f"{t['ratio_min']:.2f}x", f"{t['ratio_median']:.2f}x",
              "met" if t["met"] else "NOT met"] for t in results.get("targets", [])]
     return _table(["implementation", "cell", "target", "measured (min)", "measured (median)", ""], rows)
 

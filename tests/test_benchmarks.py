@@ -210,3 +210,14 @@ def test_rerun_only_where_avx512_kernels_go_unused(monkeypatch, flags, blas_core
     monkeypatch.setattr(core, "cpu_flags", lambda: flags)
     monkeypatch.setattr(core, "openblas_core", lambda: blas_core)
     assert core.avx512_kernels_unused() is expected
+
+
+def test_short_names_keep_the_kernel_family_and_the_narrow_table_its_columns():
+    assert report.short_name(core.RNNBOOK_NUMPY + RERUN_SUFFIX) == "rnnbook.numpy [SkylakeX]"
+    assert report.short_name(core.MATMULS_NUMPY + RERUN_SUFFIX) == "matmuls only (NumPy) [SkylakeX]"
+    assert report.short_name(core.TORCH_NN_NATIVE) == core.TORCH_NN_NATIVE
+    row = {"size": "main", "N": 1, "T": 2, "d_x": 3, "d_h": 4, "impl": core.RNNBOOK_NUMPY + RERUN_SUFFIX, "cell": "GRU",
+           "min_s": 0.002, "median_s": 0.003, "ratio_min": 0.5, "ratio_median": 0.75, "gflops": 10.0, "frac_peak": 0.25}
+    narrow, wide = report.main_table({"main": [row]}, "main"), report.main_table({"main": [row]})
+    assert narrow.splitlines()[2].split() == ["rnnbook.numpy", "[SkylakeX]", "GRU", "2.0", "3.0", "0.50", "10", "25%"]
+    assert wide.splitlines()[2].split()[-4:] == ["0.50", "0.75", "10", "25%"]
