@@ -40,21 +40,39 @@ IMPLEMENTATIONS = (TORCH_NN, TORCH_NN_NATIVE, RNNBOOK_TORCH, RNNBOOK_NUMPY)
 MATMULS_NUMPY = "matmuls only (NumPy)"
 MATMULS_TORCH = "matmuls only (torch.mm)"
 FLOORS = (MATMULS_NUMPY, MATMULS_TORCH)
+#: The NumPy rows are measured again with these OpenBLAS kernels on an AVX-512 processor whose
+#: OpenBLAS runs others (see ``benchmarks.run``); each rerun row is named :func:`rerun_name`.
+AVX512_CORETYPE = "SkylakeX"
+_RERUN_MARK = " (OPENBLAS_CORETYPE="
+
+
+def rerun_name(impl: str, coretype: str = AVX512_CORETYPE) -> str:
+    """The name of ``impl``'s row measured again with ``OPENBLAS_CORETYPE=coretype``."""
+    return f"{impl}{_RERUN_MARK}{coretype})"
+
+
+def split_rerun(impl: str) -> tuple[str, str | None]:
+    """``(implementation, coretype)`` of a row's name; coretype is None for a row of the main process."""
+    base, mark, rest = impl.partition(_RERUN_MARK)
+    return (base, rest[:-1]) if mark else (impl, None)
+
+
 def floor_of(impl: str) -> str | None:
-    """The floor measured for ``impl`` (for a rerun under another BLAS kernel, the rerun's floor), or None."""
-    for base, floor in ((RNNBOOK_NUMPY, MATMULS_NUMPY), (RNNBOOK_TORCH, MATMULS_TORCH)):
-        if impl == base or impl.startswith(base + " ("):
-            return floor + impl[len(base):]
-    return None
+    """The floor measured for ``impl`` (for a rerun under other BLAS kernels, the rerun's floor), or None."""
+    base, coretype = split_rerun(impl)
+    floor = {RNNBOOK_NUMPY: MATMULS_NUMPY, RNNBOOK_TORCH: MATMULS_TORCH}.get(base)
+    return None if floor is None else (floor if coretype is None else rerun_name(floor, coretype))
 
 
 def is_floor(impl: str) -> bool:
     """Whether a row's implementation is a matmul floor (or a rerun of one)."""
-    return any(impl == f or impl.startswith(f + " (") for f in FLOORS)
+    return split_rerun(impl)[0] in FLOORS
 
 
 #: What the main part measures by default: the implementations and their floors.
 MEASURED = IMPLEMENTATIONS + FLOORS
+#: What the rerun measures: torch.nn again (the rerun's ratios come from its own process), NumPy and its floor.
+RERUN = (TORCH_NN, RNNBOOK_NUMPY, MATMULS_NUMPY)
 #: CPU flag and OpenBLAS kernel names for the AVX-512 rerun of the NumPy rows (see ``benchmarks.run``).
 AVX512_FLAG = "avx512f"
 AVX512_OPENBLAS_CORES = ("SkylakeX", "Cooperlake", "SapphireRapids")
@@ -432,8 +450,8 @@ def check_targets(main_rows: Iterable[dict[str, Any]], size: str = "main") -> li
     out = []
     for impl, cells, limit in TARGETS:
         for cell in cells:
-            # The implementation itself, then its reruns under another BLAS kernel ("impl (OPENBLAS_CORETYPE=...)").
-            for row in (r for r in rows if r["cell"] == cell and (r["impl"] == impl or r["impl"].startswith(impl + " ("))):
+            # The implementation itself, then its reruns under other BLAS kernels.
+            for row in (r for r in rows if r["cell"] == cell and split_rerun(r["impl"])[0] == impl):
                 out.append({"impl": row["impl"], "cell": cell, "limit": limit, "ratio_min": row["ratio_min"],
                             "ratio_median": row["ratio_median"], "met": bool(row["ratio_min"] <= limit)})
     return out

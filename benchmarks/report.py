@@ -7,7 +7,7 @@ import pathlib
 from collections.abc import Iterable
 from typing import Any
 
-from .core import CELLS, RNNBOOK_NUMPY, RNNBOOK_TORCH, TORCH_NN, floor_of, is_floor
+from .core import CELLS, RNNBOOK_NUMPY, RNNBOOK_TORCH, TORCH_NN, floor_of, is_floor, split_rerun
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "cpu.json"
 
@@ -28,8 +28,8 @@ def _table(header: list[str], rows: Iterable[list[str]], left: int = 0) -> str:
 
 def short_name(impl: str) -> str:
     """An implementation's name for narrow tables: ``"... (OPENBLAS_CORETYPE=SkylakeX)"`` becomes ``"... [SkylakeX]"``."""
-    head, sep, tail = impl.partition(" (OPENBLAS_CORETYPE=")
-    return f"{head} [{tail.rstrip(')')}]" if sep else impl
+    base, coretype = split_rerun(impl)
+    return impl if coretype is None else f"{base} [{coretype}]"
 
 
 def main_table(results: dict[str, Any], size: str | None = None) -> str:

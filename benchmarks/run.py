@@ -15,9 +15,6 @@ import warnings
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "cpu.json"
 PARTS = ("main", "scaling", "mingru", "gpu")
-#: The OpenBLAS kernels the NumPy rows are measured again with on an AVX-512 processor, and those rows.
-AVX512_CORETYPE = "SkylakeX"
-RERUN = ("torch.nn", "rnnbook.numpy", "matmuls only (NumPy)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -31,7 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="what the main part times (default: every implementation and the two matmul floors)")
     parser.add_argument("--no-rerun", action="store_true",
                         help="on an AVX-512 processor whose OpenBLAS runs other kernels, do not measure the NumPy rows "
-                             f"again with OPENBLAS_CORETYPE={AVX512_CORETYPE}")
+                             "again with OpenBLAS's AVX-512 kernels (benchmarks.core.AVX512_CORETYPE)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and few repeats: checks the harness in seconds")
     parser.add_argument("--out", type=pathlib.Path, default=None,
                         help=f"JSON results file (default {DEFAULT_OUT.relative_to(ROOT)}; with --quick, none unless given)")
@@ -89,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         results["gpu"] = core.run_gpu(sizes={"main": main_shape}, repeats=repeats)
     # The peak again at the end: on a shared machine, the better of the two is the machine's limit.
     results["peak"] = core.merge_peaks(results["peak"], core.measure_peak(step_shapes, **peak_kwargs))
-    if "main" in args.parts and "rnnbook.numpy" in implementations and not args.no_rerun and core.avx512_kernels_unused():
+    if "main" in args.parts and core.RNNBOOK_NUMPY in implementations and not args.no_rerun and core.avx512_kernels_unused():
         rerun_numpy(results, args, repeats)
     results["peak"]["peak_gflops"] = core.peak_of(results["peak"]["gemms"])
     for part in ("main", "scaling"):
@@ -114,26 +111,27 @@ def rerun_numpy(results: dict, args: argparse.Namespace, repeats: int) -> None:
 
     OpenBLAS chooses its kernels once, when NumPy loads it, so another choice needs another
     process: ``python -m benchmarks --parts main`` with ``OPENBLAS_CORETYPE`` set, timing
-    :data:`RERUN` (torch.nn again, so that the ratios come from one run). Its rows join the main
-    table with the implementation renamed ``"... (OPENBLAS_CORETYPE=SkylakeX)"``, its NumPy
-    products join the peak measurements, and the child's own torch.nn rows are kept under
-    ``results["rerun"]``.
+    :data:`benchmarks.core.RERUN` (torch.nn again, so that the ratios come from one run). Its rows
+    join the main table named by :func:`benchmarks.core.rerun_name`, its NumPy products join the
+    peak measurements, and the child's own torch.nn rows are kept under ``results["rerun"]``.
     """
-    label = f" (OPENBLAS_CORETYPE={AVX512_CORETYPE})"
-    print(f"\nThe NumPy rows again, with OPENBLAS_CORETYPE={AVX512_CORETYPE} (AVX-512 kernels), in a child process:", flush=True)
+    from benchmarks import core
+
+    coretype = core.AVX512_CORETYPE
+    print(f"\nThe NumPy rows again, with OPENBLAS_CORETYPE={coretype} (AVX-512 kernels), in a child process:", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         out = pathlib.Path(tmp) / "rerun.json"
-        command = [sys.executable, "-m", "benchmarks", "--parts", "main", "--implementations", *RERUN,
+        command = [sys.executable, "-m", "benchmarks", "--parts", "main", "--implementations", *core.RERUN,
                    "--repeats", str(repeats), "--out", str(out), "--no-rerun"]
         command += ["--quick"] if args.quick else []
         command += ["--threads", str(args.threads)] if args.threads is not None else []
-        subprocess.run(command, cwd=ROOT, env={**os.environ, "OPENBLAS_CORETYPE": AVX512_CORETYPE}, check=True)
+        subprocess.run(command, cwd=ROOT, env={**os.environ, "OPENBLAS_CORETYPE": coretype}, check=True)
         child = json.loads(out.read_text(encoding="utf-8"))
-    results["main"] += [{**r, "impl": r["impl"] + label} for r in child["main"] if r["impl"] != "torch.nn"]
-    results["peak"]["gemms"] += [{**g, "library": g["library"] + label} for g in child["peak"]["gemms"]
+    results["main"] += [{**r, "impl": core.rerun_name(r["impl"], coretype)} for r in child["main"] if r["impl"] != core.TORCH_NN]
+    results["peak"]["gemms"] += [{**g, "library": core.rerun_name(g["library"], coretype)} for g in child["peak"]["gemms"]
                                  if g["library"] == "numpy.matmul"]
-    results["rerun"] = {"coretype": AVX512_CORETYPE, "openblas_core": child["meta"]["openblas_core"],
-                        "torch_nn": [r for r in child["main"] if r["impl"] == "torch.nn"]}
+    results["rerun"] = {"coretype": coretype, "openblas_core": child["meta"]["openblas_core"],
+                        "torch_nn": [r for r in child["main"] if r["impl"] == core.TORCH_NN]}
     sizes, cells = list(dict.fromkeys(r["size"] for r in results["main"])), list(dict.fromkeys(r["cell"] for r in results["main"]))
     results["main"].sort(key=lambda r: (sizes.index(r["size"]), cells.index(r["cell"])))  # stable: reruns after their size and cell
 

@@ -11,7 +11,6 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import rnnbook.torch as rtorch
 from benchmarks import core, report
-from benchmarks.run import AVX512_CORETYPE, RERUN
 from benchmarks.run import main as run_main
 
 matplotlib.use("Agg")
@@ -80,12 +79,12 @@ def test_every_implementation_trains_the_same_layer():
         core.make_steps("GRU", 2, 3, 4, 5, ["nope"])
 
 
-RERUN_SUFFIX = f" (OPENBLAS_CORETYPE={AVX512_CORETYPE})"
+RERUN_SUFFIX = f" (OPENBLAS_CORETYPE={core.AVX512_CORETYPE})"
 
 
 def expected_rows(sizes, rerun):
     """(size, cell, impl) of a complete main part: every implementation and floor, and the NumPy reruns if any."""
-    impls = core.MEASURED + (tuple(i + RERUN_SUFFIX for i in RERUN if i != core.TORCH_NN) if rerun else ())
+    impls = core.MEASURED + (tuple(i + RERUN_SUFFIX for i in core.RERUN if i != core.TORCH_NN) if rerun else ())
     return {(s, c, i) for s in sizes for c in core.CELLS for i in impls}
 
 
@@ -99,7 +98,7 @@ def test_quick_run_writes_json_that_the_report_reads(tmp_path, capsys):
     assert {(r["size"], r["cell"], r["impl"]) for r in results["main"]} == expected_rows(core.QUICK_SIZES, rerun)
     assert ("rerun" in results) == rerun
     if rerun:
-        assert results["rerun"]["openblas_core"] == AVX512_CORETYPE  # the child process really ran other kernels
+        assert results["rerun"]["openblas_core"] == core.AVX512_CORETYPE  # the child process really ran other kernels
         assert any(g["library"] == "numpy.matmul" + RERUN_SUFFIX for g in results["peak"]["gemms"])
     assert all(r["ratio_min"] == 1.0 for r in results["main"] if r["impl"] == core.TORCH_NN)
     assert len(results["targets"]) == 5 + (2 if rerun else 0)
