@@ -12,9 +12,9 @@ with carried state in :mod:`rnnbook.train`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -22,10 +22,14 @@ from numpy.typing import ArrayLike
 from torch import Tensor
 from torch.nn import functional as F
 
+from .parallel import parallel_map
+from .stats import Spread, spread
 from .torch.utils import clip_grad_norm_
 from .train import _progress_bar
 
-__all__ = ["FitHistory", "fit", "evaluate_task", "task_loss"]
+__all__ = ["FitHistory", "fit", "evaluate_task", "task_loss", "SeedRuns", "Run", "fit_many", "fit_seeds"]
+
+K = TypeVar("K")
 
 LOSSES = ("mse", "cross_entropy")
 
@@ -199,3 +203,82 @@ def fit(
         model, n, batch_loss, evaluate, steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer,
         clip=clip, eval_every=eval_every, seed=seed, progress=progress,
     )
+
+
+@dataclass
+class SeedRuns:
+    """The same experiment trained from several seeds: one model and one :class:`FitHistory` per seed."""
+
+    seeds: tuple[int, ...]
+    models: list[torch.nn.Module]
+    histories: list[FitHistory]
+
+    def final(self, metric: str = "eval_loss") -> Spread:
+        """The last recorded value of ``metric`` (a list field of :class:`FitHistory`) over the seeds."""
+        if metric not in FitHistory.__dataclass_fields__ or metric in ("steps", "eval_steps"):
+            raise ValueError(f"metric must be a recorded loss, accuracy or norm of FitHistory, got {metric!r}")
+        return spread(getattr(h, metric)[-1] for h in self.histories)
+
+    def curves(self, metric: str = "eval_loss") -> np.ndarray:
+        """``metric`` over training, one row per seed: ``(len(seeds), number of records)``."""
+        return np.array([getattr(h, metric) for h in self.histories], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run for :func:`fit_many`: ``torch.manual_seed(seed)``, ``model = build()``, then
+    ``fit(model, x, y, seed=seed, **fit_kwargs)``. ``build`` must be picklable (a class or
+    ``functools.partial`` of one) when the runs go to worker processes."""
+
+    build: Callable[[], torch.nn.Module]
+    x: Any
+    y: Any
+    seed: int = 0
+    fit_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def _fit_run(run: Run) -> tuple[dict[str, Tensor], FitHistory]:
+    torch.manual_seed(run.seed)
+    model = run.build()
+    history = fit(model, run.x, run.y, seed=run.seed, **{"progress": False, **run.fit_kwargs})
+    return model.state_dict(), history
+
+
+def fit_many(runs: Mapping[K, Run], processes: int | None = None) -> dict[K, tuple[torch.nn.Module, FitHistory]]:
+    """Train every :class:`Run` and return ``{key: (model, history)}`` in the order given.
+
+    The runs are independent, so up to ``processes`` worker processes train them at once
+    (default: one per CPU, see :func:`rnnbook.parallel.parallel_map`); the results are the same
+    for any number of processes, since each run seeds itself. The trained weights come back from
+    the workers and are loaded into a fresh ``build()``.
+    """
+    keys = list(runs)
+    results = parallel_map(_fit_run, [runs[k] for k in keys], processes)
+    out: dict[K, tuple[torch.nn.Module, FitHistory]] = {}
+    for key, (state, history) in zip(keys, results):
+        torch.manual_seed(runs[key].seed)
+        model = runs[key].build()
+        model.load_state_dict(state)
+        out[key] = (model, history)
+    return out
+
+
+def fit_seeds(
+    build: Callable[[], torch.nn.Module],
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    processes: int | None = None,
+    **fit_kwargs: Any,
+) -> SeedRuns:
+    """Train one model per seed: ``torch.manual_seed(seed)``, ``model = build()``, ``fit(model, ..., seed=seed)``.
+
+    The seed fixes both the initial weights and the order of the mini-batches. ``fit_kwargs`` go
+    to :func:`fit` (``loss``, ``steps``, ``batch_size``, ``lr``, ``clip``, ``eval_data``, ...).
+    With ``processes`` other than 1 the seeds train in parallel (see :func:`fit_many`).
+    """
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    done = fit_many({seed: Run(build, x, y, seed, fit_kwargs) for seed in seeds}, processes)
+    return SeedRuns(tuple(seeds), [done[s][0] for s in seeds], [done[s][1] for s in seeds])

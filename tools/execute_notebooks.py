@@ -6,8 +6,8 @@ Usage (from the repository root, with the project's virtualenv):
 
 With no NOTEBOOK, every notebook in _toc.yml is run, in the book's order. Each one runs
 in a new "python3" kernel (this interpreter's ipykernel) whose working directory is the
-notebook's folder, with the environment in conftest.py's KERNEL_ENV (PYTHONHASHSEED=0,
-OMP_NUM_THREADS=1, as nbval's kernels get) and a 600 s limit per cell. Its outputs and
+notebook's folder, with conftest.py's kernel_environment() (PYTHONHASHSEED=0 and
+OMP_NUM_THREADS=1 unless the environment sets them, as nbval's kernels get) and a 600 s limit per cell. Its outputs and
 execution counts (1, 2, 3, ...) are written back into the file; the notebook and cell
 metadata are kept. A notebook in which a cell raises (or times out, or kills the
 kernel) is not written, and the command exits 1 once the others have run. With
@@ -19,6 +19,7 @@ stored outputs.
 import argparse
 import os
 import pathlib
+import resource
 import sys
 import time
 
@@ -28,7 +29,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from conftest import KERNEL_ENV  # noqa: E402  (the same kernel environment as nbval's)
+from conftest import kernel_environment  # noqa: E402  (the same kernel environment as nbval's)
 from tools.toc import toc_notebooks  # noqa: E402
 CELL_TIMEOUT_S = 600
 
@@ -52,7 +53,7 @@ def execute(path):
         record_timing=False,  # no per-cell timestamps in the committed file
     )
     try:
-        client.execute(env=dict(os.environ, **KERNEL_ENV))
+        client.execute(env=kernel_environment())
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         return str(error)
     counts = [cell.execution_count for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()]
@@ -61,6 +62,13 @@ def execute(path):
         return f"execution counts {counts} are not 1, 2, 3, ..."
     nbformat.write(nb, path)
     return None
+
+
+def _children_cpu_seconds():
+    """User + system CPU time of this process's finished children (the kernels and the processes they
+    waited for): unlike wall time, it does not grow when other programs share the machine."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main():
@@ -83,14 +91,15 @@ def main():
         name = os.path.relpath(path)
         # Own lines: the kernel's log messages (stderr) may appear in between.
         print(f"{name}: running", flush=True)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), _children_cpu_seconds()
         error = execute(path)
         seconds = time.perf_counter() - start
+        cpu = _children_cpu_seconds() - cpu_start
         if error:
             failed.append(name)
             print(f"{name}: FAILED after {seconds:.1f} s (not written)\n{error}")
             continue
-        print(f"{name}: {seconds:.1f} s")
+        print(f"{name}: {seconds:.1f} s ({cpu:.1f} s of CPU in the kernel and its workers)")
         if args.check_time is not None and seconds > args.check_time:
             too_slow.append(name)
     print(f"total {time.perf_counter() - start_all:.1f} s for {len(notebooks)} notebooks")

@@ -1,7 +1,11 @@
 """Recurrent networks as ``torch.nn.Module`` s written from the equations, on CPU or CUDA.
 
 Same class names, constructor arguments, parameter names and shapes as :mod:`torch.nn`
-and :mod:`rnnbook.numpy`; none of them calls torch.nn's recurrent layers or kernels.
+and :mod:`rnnbook.numpy`; none of them calls torch.nn's recurrent layers or kernels. (The
+exception is opt-in: ``make_recurrent(..., impl="torch.nn")``, and ``SequenceModel`` and
+``CharModel`` with ``impl="torch.nn"``, build :class:`FusedRNN`, :class:`FusedLSTM` or
+:class:`FusedGRU`: torch.nn's fused layers behind the same interface, for long sweeps once
+the parity tests have shown that the two agree.)
 
 The comparison models of the later chapters live here too: the minimal parallel-trainable
 recurrences :class:`MinGRU` and :class:`MinLSTM`, a temporal convolutional network :class:`TCN`,
@@ -11,7 +15,7 @@ a causal Transformer encoder :class:`CausalTransformer` and a :class:`Perceptron
 from .recurrent import RecurrentBase
 from .gru import GRU, gru_step
 from .lstm import LSTM, lstm_step
-from .models import SequenceModel, make_recurrent
+from .models import IMPLS, FusedGRU, FusedLSTM, FusedRNN, SequenceModel, make_recurrent
 from .rnn import RNN, rnn_step
 from .charlm import CharModel
 from .seq2seq import AdditiveAttention, Seq2Seq
@@ -22,6 +26,7 @@ from .perceptron import Perceptron
 
 __all__ = [
     "RNN", "LSTM", "GRU", "RecurrentBase", "rnn_step", "lstm_step", "gru_step", "SequenceModel", "make_recurrent", "CharModel",
+    "IMPLS", "FusedRNN", "FusedLSTM", "FusedGRU",
     "AdditiveAttention", "Seq2Seq", "MinGRU", "MinLSTM", "parallel_scan_log", "TCN", "CausalConv1d",
     "tcn_receptive_field", "CausalTransformer", "MultiHeadSelfAttention", "causal_mask", "kv_cache_size",
     "recurrent_state_size", "cache_numel", "Perceptron",

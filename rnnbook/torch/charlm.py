@@ -25,12 +25,14 @@ __all__ = ["CharModel"]
 class CharModel(nn.Module):
     """Character language model: ``F.one_hot`` input -> ``self.rnn`` -> ``self.decoder`` (``nn.Linear``).
 
-    ``CharModel(vocab_size, hidden_size, cell="rnn", num_layers=1, device=None, dtype=None)``
+    ``CharModel(vocab_size, hidden_size, cell="rnn", num_layers=1, device=None, dtype=None, impl="rnnbook")``
 
     Args:
         vocab_size: ``V``; hidden_size: ``d_h``; num_layers: stacked recurrent layers.
         cell: ``"rnn"``, ``"lstm"`` or ``"gru"``: ``rnnbook.torch.RNN`` / ``LSTM`` / ``GRU``,
             looked up when the model is built.
+        impl: ``"rnnbook"`` (the book's layer) or ``"torch.nn"`` (torch.nn's fused layer, the same
+            parameters computed by one compiled kernel); see :func:`rnnbook.torch.make_recurrent`.
 
     Initialisation follows torch's default generator: call ``torch.manual_seed`` first for
     reproducible weights.
@@ -44,13 +46,16 @@ class CharModel(nn.Module):
         num_layers: int = 1,
         device: Any = None,
         dtype: Any = None,
+        impl: str = "rnnbook",
     ) -> None:
         super().__init__()
         self.cell = cell
+        self.impl = impl
         self.vocab_size = vocab_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
-        self.rnn = make_recurrent(cell, vocab_size, hidden_size, num_layers=num_layers, device=device, dtype=dtype)
+        self.rnn = make_recurrent(cell, vocab_size, hidden_size, impl=impl, num_layers=num_layers, device=device,
+                                  dtype=dtype)
         self.decoder = nn.Linear(hidden_size, vocab_size, device=device, dtype=dtype)
 
     def init_state(self, batch: int) -> Any:

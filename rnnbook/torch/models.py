@@ -24,14 +24,78 @@ from torch.nn import functional as F
 from .._cells import resolve_cell
 from .recurrent import RecurrentBase
 
-__all__ = ["make_recurrent", "SequenceModel", "FEEDFORWARD_CELLS"]
+__all__ = ["make_recurrent", "SequenceModel", "FEEDFORWARD_CELLS", "IMPLS", "FusedRNN", "FusedLSTM", "FusedGRU"]
 
 FEEDFORWARD_CELLS = ("tcn", "transformer")
 """Cells of :class:`SequenceModel` that are not recurrent: every step computed at once, causally."""
 
 
-def make_recurrent(cell: str, input_size: int, hidden_size: int, **kwargs: Any) -> RecurrentBase:
-    """Build an rnnbook.torch recurrent layer by name: ``"rnn"``, ``"lstm"``, ``"gru"``, ``"mingru"`` or ``"minlstm"``."""
+IMPLS = ("rnnbook", "torch.nn")
+"""Implementations :func:`make_recurrent` can build: the book's layers, or torch.nn's fused ones."""
+
+
+class _FusedMixin:
+    """What turns a ``torch.nn`` recurrent layer into a drop-in for an rnnbook.torch layer.
+
+    The same parameter names and shapes (it *is* the torch.nn layer), the attributes
+    ``num_directions`` and ``state_count`` the models read, and ``forward(x, hx, lengths)``:
+    ``lengths`` is handled with ``pack_padded_sequence``, whose results rnnbook's layers match.
+    """
+
+    state_count = 1
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1  # type: ignore[attr-defined]
+
+    def forward(self, x: Tensor, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
+        if lengths is None:
+            return super().forward(x, hx)  # type: ignore[misc]
+        lengths = torch.as_tensor(lengths, dtype=torch.int64).cpu()
+        total = x.shape[1 if self.batch_first else 0]  # type: ignore[attr-defined]
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=self.batch_first,  # type: ignore[attr-defined]
+                                                   enforce_sorted=False)
+        out, h_n = super().forward(packed, hx)  # type: ignore[misc]
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=self.batch_first,  # type: ignore[attr-defined]
+                                                  total_length=total)
+        return out, h_n
+
+
+class FusedRNN(_FusedMixin, nn.RNN):
+    """``torch.nn.RNN`` (one compiled kernel for the whole sequence) behind rnnbook's layer interface."""
+
+
+class FusedLSTM(_FusedMixin, nn.LSTM):
+    """``torch.nn.LSTM`` behind rnnbook's layer interface; the state is ``(h, c)``."""
+
+    state_count = 2
+
+
+class FusedGRU(_FusedMixin, nn.GRU):
+    """``torch.nn.GRU`` (reset gate after the recurrent product, as in cuDNN) behind rnnbook's interface."""
+
+
+_FUSED = {"rnn": FusedRNN, "lstm": FusedLSTM, "gru": FusedGRU}
+
+
+def make_recurrent(cell: str, input_size: int, hidden_size: int, impl: str = "rnnbook", **kwargs: Any) -> Any:
+    """Build a recurrent layer by name: ``"rnn"``, ``"lstm"``, ``"gru"``, ``"mingru"`` or ``"minlstm"``.
+
+    ``impl="rnnbook"`` (default) builds the book's layer, written from the equations with an
+    explicit loop over time. ``impl="torch.nn"`` builds torch.nn's fused layer of the same cell
+    (``"rnn"``, ``"lstm"`` or ``"gru"`` only, and the GRU only with ``reset_after=True``): the
+    same parameters, names, shapes and results (the parity tests check it), computed by one
+    compiled kernel, for the long training sweeps of the later chapters.
+    """
+    if impl not in IMPLS:
+        raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
+    if impl == "torch.nn":
+        if cell not in _FUSED:
+            raise ValueError(f"impl='torch.nn' has the cells {sorted(_FUSED)}, got {cell!r}")
+        if cell == "gru" and not kwargs.pop("reset_after", True):
+            raise ValueError("torch.nn's GRU applies the reset gate after the recurrent product: "
+                             "reset_after=False needs impl='rnnbook'")
+        return _FUSED[cell](input_size, hidden_size, **kwargs)
     import rnnbook.torch as backend
 
     layer: RecurrentBase = resolve_cell(backend, cell)(input_size, hidden_size, **kwargs)
@@ -52,6 +116,8 @@ class SequenceModel(nn.Module):
             ``nonlinearity``, ``num_levels``, ``kernel_size``, ``num_heads``, ``dtype``, ...).
         readout: ``"last"`` (output ``(N, d_y)``) or ``"all"`` (output ``(N, T, d_y)``).
         vocab_size: if given, inputs are integer tokens ``(N, T)`` in ``[0, vocab_size)``.
+        impl: ``"rnnbook"`` (the book's layer) or ``"torch.nn"`` (torch.nn's fused layer of the same
+            cell and parameters, for long sweeps); see :func:`make_recurrent`.
 
     Parameters: ``rnn.*`` as in torch.nn (or ``body.*``); ``decoder.weight`` = W_hy ``(d_y, D * d_h)``,
     ``decoder.bias`` = b_y. With ``readout="last"`` and a bidirectional layer, the read-out sees
@@ -67,6 +133,7 @@ class SequenceModel(nn.Module):
         cell: str = "lstm",
         readout: str = "last",
         vocab_size: int | None = None,
+        impl: str = "rnnbook",
         **layer_kwargs: Any,
     ) -> None:
         super().__init__()
@@ -88,7 +155,7 @@ class SequenceModel(nn.Module):
 
             self.body = CausalTransformer(d_in, hidden_size, **layer_kwargs)
         else:
-            self.rnn = make_recurrent(cell, d_in, hidden_size, batch_first=True, **layer_kwargs)
+            self.rnn = make_recurrent(cell, d_in, hidden_size, impl=impl, batch_first=True, **layer_kwargs)
             width = self.rnn.num_directions * hidden_size
         factory = {"dtype": layer_kwargs.get("dtype"), "device": layer_kwargs.get("device")}
         self.decoder = nn.Linear(width, output_size, **factory)

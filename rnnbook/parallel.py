@@ -1,0 +1,130 @@
+"""Run independent experiments on every core: one process per run, the results in order.
+
+The book's experiments train small models, whose time goes into many tiny operations that
+one core runs as fast as several. Independent runs (seeds, cells, sequence lengths) are the
+parallelism that pays: :func:`parallel_map` runs ``fn(item)`` for each item in a pool of worker
+processes and returns the results in the order of the items. A run's result does not depend
+on which worker ran it or on how many there are, since every run seeds itself.
+
+Workers are started with ``spawn`` (a fresh interpreter, safe with OpenMP thread pools, unlike
+``fork``), so ``fn`` and the items must be picklable: functions and classes defined in a
+module, ``functools.partial`` of them, arrays, numbers. A lambda or a function defined in a
+notebook cell is not: with ``processes=1`` everything runs in this process instead. Each
+item runs with the PyTorch default dtype that was set here when the call was made.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import multiprocessing
+import os
+import pickle
+import signal
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+__all__ = ["parallel_map", "default_processes"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_POOLS: dict[int, concurrent.futures.ProcessPoolExecutor] = {}
+
+
+def default_processes() -> int:
+    """The number of processes to use: ``RNNBOOK_PROCESSES`` if set, else the CPUs this process may use."""
+    env = os.environ.get("RNNBOOK_PROCESSES")
+    if env:
+        try:
+            value = int(env)
+        except ValueError:
+            raise ValueError(f"RNNBOOK_PROCESSES must be a positive int, got {env!r}") from None
+        if value < 1:
+            raise ValueError(f"RNNBOOK_PROCESSES must be a positive int, got {env!r}")
+        return value
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _pool(processes: int) -> concurrent.futures.ProcessPoolExecutor:
+    """A pool of ``processes`` spawned workers, kept for later calls (starting one costs seconds)."""
+    pool = _POOLS.get(processes)
+    if pool is None:
+        pool = concurrent.futures.ProcessPoolExecutor(
+            processes, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts
+        )
+        _POOLS[processes] = pool
+    return pool
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C (and a notebook's interrupt, sent to the whole process group) to the
+    caller, which cancels the pending runs and shuts the pool down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@atexit.register
+def _shutdown() -> None:
+    for pool in _POOLS.values():
+        pool.shutdown(wait=False, cancel_futures=True)
+    _POOLS.clear()
+
+
+def _call(payload: tuple[Callable[[Any], Any], Any, Any]) -> Any:
+    """Worker side: set the caller's default dtype, then run ``fn(item)``."""
+    fn, item, dtype = payload
+    if dtype is not None:
+        import torch
+
+        torch.set_default_dtype(dtype)
+    return fn(item)
+
+
+def _torch_default_dtype() -> Any:
+    import sys
+
+    torch = sys.modules.get("torch")
+    return None if torch is None else torch.get_default_dtype()
+
+
+def parallel_map(fn: Callable[[T], R], items: Sequence[T], processes: int | None = None) -> list[R]:
+    """``[fn(item) for item in items]``, computed by up to ``processes`` worker processes.
+
+    ``processes`` defaults to :func:`default_processes` (at most one per item); with 1, or one
+    item, everything runs here. ``fn`` and the items must be picklable when workers are used;
+    if they are not, TypeError says which.
+    """
+    items = list(items)
+    if processes is None:
+        processes = default_processes()
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise ValueError(f"processes must be a positive int, got {processes!r}")
+    processes = min(processes, len(items))
+    if processes <= 1:
+        return [fn(item) for item in items]
+    dtype = _torch_default_dtype()
+    payloads = [(fn, item, dtype) for item in items]
+    for part in (fn, *(getattr(item, "func", None) for item in items[:1])):
+        if getattr(part, "__module__", None) == "__main__" or getattr(getattr(part, "func", None), "__module__", None) == "__main__":
+            raise TypeError(
+                f"parallel_map with processes={processes} cannot send {part!r} to a worker: it is defined in "
+                "__main__ (a notebook or script); define it in a module, or use processes=1"
+            )
+    try:
+        pickle.dumps(payloads[0])
+    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        raise TypeError(
+            f"parallel_map with processes={processes} needs a picklable fn and items (a module-level "
+            f"function or functools.partial, not a lambda or a notebook function): {error}"
+        ) from None
+    pool = _pool(processes)
+    try:
+        return list(pool.map(_call, payloads))
+    except BaseException:
+        # An interrupt or a failed run: drop the pool (and its queued runs) rather than reuse it.
+        _POOLS.pop(processes, None)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise

@@ -1,0 +1,57 @@
+"""rnnbook.parallel.parallel_map and rnnbook.fit.fit_seeds: the results do not depend on the process count."""
+
+import functools
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import rnnbook.torch as rt  # noqa: E402
+from rnnbook.fit import fit_seeds  # noqa: E402
+from rnnbook.parallel import default_processes, parallel_map  # noqa: E402
+from rnnbook.tasks import adding_problem  # noqa: E402
+
+
+def test_parallel_map_keeps_order_in_workers():
+    assert parallel_map(math.factorial, [5, 3, 4, 1], processes=2) == [120, 6, 24, 1]
+    assert parallel_map(math.factorial, [5, 3], processes=1) == [120, 6]
+
+
+def test_parallel_map_refuses_what_a_worker_cannot_import():
+    with pytest.raises(TypeError, match="picklable|__main__"):
+        parallel_map(lambda v: v, [1, 2], processes=2)
+    assert parallel_map(lambda v: v + 1, [1, 2], processes=1) == [2, 3]  # in this process: fine
+
+
+def test_parallel_map_bad_processes():
+    with pytest.raises(ValueError, match="processes must be a positive int"):
+        parallel_map(abs, [1], processes=0)
+
+
+def test_default_processes_env(monkeypatch):
+    monkeypatch.setenv("RNNBOOK_PROCESSES", "3")
+    assert default_processes() == 3
+    monkeypatch.setenv("RNNBOOK_PROCESSES", "zero")
+    with pytest.raises(ValueError, match="RNNBOOK_PROCESSES"):
+        default_processes()
+
+
+def test_fit_seeds_same_in_one_or_two_processes():
+    x, y = adding_problem(256, 8, seed=0)
+    xv, yv = adding_problem(64, 8, seed=1)
+    build = functools.partial(rt.SequenceModel, 2, 4, 1, cell="gru", dtype=torch.float64)
+    kwargs = dict(loss="mse", steps=5, batch_size=16, lr=1e-2, clip=1.0, eval_data=(xv, yv))
+    one = fit_seeds(build, x, y, seeds=(0, 1, 2), processes=1, **kwargs)
+    two = fit_seeds(build, x, y, seeds=(0, 1, 2), processes=2, **kwargs)
+    assert [h.eval_loss for h in one.histories] == [h.eval_loss for h in two.histories]
+    for a, b in zip(one.models, two.models):
+        for (name, p), q in zip(a.named_parameters(), b.parameters()):
+            assert torch.equal(p, q), name
+    # Different seeds give different runs, and the spread summarises the final losses.
+    finals = [h.eval_loss[-1] for h in one.histories]
+    assert len(set(finals)) == 3
+    s = one.final("eval_loss")
+    assert s.low == min(finals) and s.high == max(finals)
+    with pytest.raises(ValueError, match="metric"):
+        one.final("steps")
