@@ -93,7 +93,7 @@ def fit_seq2seq(
     batch_size: int,
     lr: float = 1e-3,
     optimizer: torch.optim.Optimizer | None = None,
-    clip: float | None = None,
+    clip: float | None = 1.0,
     eval_data: Any = None,
     eval_every: int | None = None,
     seed: int = 0,
@@ -108,7 +108,7 @@ def fit_seq2seq(
         steps, batch_size: optimiser steps; pairs per step, drawn without replacement within a step
             by ``np.random.default_rng(seed)``.
         lr: Adam's learning rate when ``optimizer`` is None; clip: global gradient-norm threshold
-            (None: no clipping, the norm is still recorded).
+            (default 1.0; None: no clipping, the norm is still recorded).
         eval_data, eval_every: held-out pairs scored by :func:`evaluate_seq2seq` every ``eval_every``
             steps and after the last; ``eval_accuracy`` is the teacher-forced token accuracy.
         progress: tqdm bar if True, none if False; None shows one only when stderr is a terminal.

@@ -268,7 +268,7 @@ def train(
     batch_size: int,
     steps: int,
     optimizer: Any,
-    clip: float | None = None,
+    clip: float | None = 1.0,
     eval_every: int | None = 100,
     progress: bool | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
@@ -287,8 +287,8 @@ def train(
         steps: optimiser steps to take in this call.
         optimizer: an :mod:`rnnbook.numpy.optim` optimiser built on ``model.params`` (NumPy) or a
             ``torch.optim`` optimiser over ``model.parameters()`` (torch).
-        clip: clip the global gradient norm to this value (None: no clipping; the norm is
-            recorded either way).
+        clip: clip the global gradient norm to this value (default 1.0, the book's standard;
+            None: no clipping; the norm is recorded either way).
         eval_every: evaluate every this many global steps (None: only after the last step).
         progress: tqdm bar if True, none if False; None shows one only when stderr is a terminal.
         checkpoint: a path to save a checkpoint to after every evaluation (None: no saving).
