@@ -83,3 +83,22 @@ def test_show_source_and_line_of(capsys):
     assert "total * 2" in lines[book.line_of(_example, "total * 2") - 1]
     with pytest.raises(ValueError, match="no line of _example contains"):
         book.line_of(_example, "not there")
+
+
+def test_decay_per_step_recovers_a_geometric_rate():
+    import numpy as np
+
+    from rnnbook.stats import decay_per_step
+
+    lag = np.arange(40)
+    assert decay_per_step(3.0 * 0.9**lag) == pytest.approx(0.9, rel=1e-12)
+    # Two sequences with different scales: the geometric mean keeps the rate.
+    two = np.stack([2.0 * 1.1**lag, 0.5 * 1.1**lag], axis=1)
+    assert decay_per_step(two) == pytest.approx(1.1, rel=1e-12)
+    # A zero at lag 0 (nothing reaches that state yet) is left out with lags=.
+    with_zero = np.concatenate([[0.0], 0.8 ** lag[1:]])
+    with pytest.raises(ValueError, match="finite and > 0"):
+        decay_per_step(with_zero)
+    assert decay_per_step(with_zero, lags=range(1, 40)) == pytest.approx(0.8, rel=1e-12)
+    with pytest.raises(ValueError, match="two lags"):
+        decay_per_step([1.0])
