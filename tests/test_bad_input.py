@@ -57,25 +57,33 @@ def test_batch_first_names_its_layout():
         layer.forward(np.zeros((2, 5, 7)))
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_numpy_rejects_nan_and_inf(bad):
-    layer = rnp.RNN(3, 4, seed=0)
-    x = np.zeros((5, 2, 3))
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_both_backends_reject_nan_and_inf(backend, name, bad):
+    layer, zeros = _layer(backend, name)
+    x = zeros((5, 2, 3))
     x[2, 1, 0] = bad
     with pytest.raises(ValueError, match="input contains NaN or infinity"):
-        layer.forward(x)
-    hx = np.zeros((1, 2, 4))
+        layer(x)
+    hx = zeros((2, 2, 4))
     hx[0, 0, 0] = bad
-    with pytest.raises(ValueError, match="hx contains NaN"):
-        layer.forward(np.zeros((5, 2, 3)), hx)
+    first = "h_0" if name == "LSTM" else "hx"
+    with pytest.raises(ValueError, match=f"{first} contains NaN or infinity"):
+        layer(zeros((5, 2, 3)), (hx, zeros((2, 2, 4))) if name == "LSTM" else hx)
 
 
 def test_numpy_rejects_non_numeric_dtypes():
     layer = rnp.RNN(3, 4)
     with pytest.raises(TypeError, match="complex128"):
         layer.forward(np.zeros((5, 2, 3), dtype=complex))
-    with pytest.raises(TypeError, match="bool"):
+    with pytest.raises(TypeError, match="must hold integers or floats .*got dtype bool"):
         layer.forward(np.zeros((5, 2, 3), dtype=bool))
+    # Integers and other float widths are cast to the layer's dtype (documented in both backends).
+    out, _ = layer.forward(np.zeros((5, 2, 3), dtype=np.int64))
+    assert out.dtype == np.float64
+    out, _ = layer.forward(np.zeros((5, 2, 3), dtype=np.float16).tolist())
+    assert out.dtype == np.float64
 
 
 def test_torch_rejects_wrong_dtype_and_non_tensors():

@@ -173,7 +173,7 @@ def test_checkpoint_round_trip(tmp_path, backend, cell):
             assert z["meta"].dtype.kind == "U" and "model/decoder.weight" in z.files and "optim/exp_avg/rnn.weight_hh_l0" in z.files
     else:
         payload = torch.load(path, weights_only=True)  # plain tensors, numbers and strings only
-        assert set(payload) == {"meta", "model", "optim", "state"}
+        assert set(payload) == {"meta", "meta_sha256", "model", "optim", "state"}
         torch.testing.assert_close(fresh_opt.state_dict()["state"], opt.state_dict()["state"], rtol=0, atol=0)
     info = checkpoint_info(path)
     assert info["backend"] == backend and info["step"] == 5 and info["optimizer"] == "Adam" and info["vocab"] == VOCAB

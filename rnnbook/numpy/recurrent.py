@@ -176,7 +176,7 @@ class RecurrentLayer:
     def _as_array(self, value: ArrayLike, name: str) -> Array:
         arr = np.asarray(value)
         if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)) or arr.dtype == bool:
-            raise TypeError(f"{name} must be a real floating-point array, got dtype {arr.dtype}")
+            raise TypeError(f"{name} must hold integers or floats (cast to the layer's {self.dtype}), got dtype {arr.dtype}")
         arr = arr.astype(self.dtype, copy=False)
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} contains NaN or infinity")
@@ -226,8 +226,13 @@ class RecurrentLayer:
 
         Args:
             x: ``(T, N, d_x)``, or ``(N, T, d_x)`` if ``batch_first``, or ``(T, d_x)`` unbatched.
+                Any array-like of integers or floats (lists, int64, float16, ...), cast to the
+                layer's dtype; bool, complex and non-numeric input raise TypeError, and NaN or
+                infinity raise ValueError (as in :mod:`rnnbook.torch`, whose layers, like
+                torch.nn's, take only a tensor of the layer's own dtype and device).
             hx: initial state ``(D * num_layers, N, d_h)`` (``(D * num_layers, d_h)`` unbatched),
                 zeros if None; for LSTM a tuple ``(h_0, c_0)``. ``D`` is 2 if bidirectional.
+                Cast and checked like ``x``.
             lengths: None (every sequence has ``T`` real steps), or integers ``(N,)`` in ``[1, T]``
                 (a single length for unbatched input): sequence ``n`` is real at steps
                 ``t < lengths[n]`` and padded after, as with ``pack_padded_sequence(x, lengths,

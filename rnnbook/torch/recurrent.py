@@ -121,6 +121,8 @@ class RecurrentBase(nn.Module):
             raise TypeError(f"{name} must have the layer's dtype {weight.dtype}, got {x.dtype}")
         if x.device != weight.device:
             raise ValueError(f"{name} must be on the layer's device {weight.device}, got {x.device}")
+        if x.numel() and not bool(torch.isfinite(x).all()):
+            raise ValueError(f"{name} contains NaN or infinity")
         return x
 
     def _initial_states(self, hx: Any, x: Tensor, batch: int, batched: bool) -> State:
@@ -148,9 +150,13 @@ class RecurrentBase(nn.Module):
         """Run the stacked (and possibly bidirectional) layer over a sequence.
 
         Args:
-            x: ``(T, N, d_x)``, or ``(N, T, d_x)`` if ``batch_first``, or ``(T, d_x)`` unbatched.
+            x: ``(T, N, d_x)``, or ``(N, T, d_x)`` if ``batch_first``, or ``(T, d_x)`` unbatched:
+                a tensor of the layer's dtype on the layer's device (TypeError / ValueError
+                otherwise, as torch.nn requires; nothing is cast), with no NaN or infinity
+                (ValueError, as in :mod:`rnnbook.numpy`, which also casts array-likes of
+                integers or floats to its dtype).
             hx: initial state ``(D * num_layers, N, d_h)`` (``(D * num_layers, d_h)`` unbatched),
-                zeros if None; for LSTM a tuple ``(h_0, c_0)``.
+                zeros if None; for LSTM a tuple ``(h_0, c_0)``. Checked like ``x``.
             lengths: None, or integers ``(N,)`` in ``[1, T]`` (a tensor on any device, a list or a
                 NumPy array; a single length for unbatched input): steps ``t >= lengths[n]`` of
                 sequence ``n`` are padding and influence nothing (pack_padded_sequence semantics).
