@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ from .data import Vocabulary, batchify, window_at
 from .lm import is_torch_model, perplexity
 from ._shapes import positive_int
 
-__all__ = ["History", "TrainState", "train", "evaluate"]
+__all__ = ["History", "TrainState", "TrainingDiverged", "train", "evaluate"]
 
 Ids = NDArray[np.int64]
 
@@ -88,6 +89,25 @@ class History:
         out = asdict(self)
         out.pop("state")
         return out
+
+
+class TrainingDiverged(FloatingPointError):
+    """Training stopped because the loss left the range of a model that is learning.
+
+    Raised by :func:`train` when a training loss is not finite, or a validation loss is not
+    finite or exceeds ``max_loss`` (by default twice the uniform model's ``ln V`` nats per
+    character: a model that bad has been thrown off by a too large step). It is raised before
+    that evaluation's checkpoint is written, so the checkpoint on disk is the last good one.
+
+    Attributes: ``step``, ``what`` (``"training loss"`` or ``"validation loss"``), ``loss``,
+    ``max_loss`` (None when only non-finite losses stop the run) and ``history`` (the
+    :class:`History` up to the stop).
+    """
+
+    def __init__(self, step: int, what: str, loss: float, max_loss: float | None, history: History) -> None:
+        self.step, self.what, self.loss, self.max_loss, self.history = step, what, loss, max_loss, history
+        limit = "" if max_loss is None or not math.isfinite(loss) else f" (more than {max_loss:.3g})"
+        super().__init__(f"training diverged at step {step}: {what} {loss:.4g} nats per character{limit}")
 
 
 # --------------------------------------------------------------------------- backends
@@ -275,6 +295,8 @@ def train(
     state: TrainState | dict[str, Any] | None = None,
     vocab: Vocabulary | None = None,
     extra: dict[str, Any] | None = None,
+    max_loss: float | str | None = "auto",
+    on_eval: Callable[[History], None] | None = None,
 ) -> History:
     """Train a character language model with truncated BPTT; the same loop for both backends.
 
@@ -295,9 +317,18 @@ def train(
         state: where to resume: a :class:`TrainState`, or the dict
             :func:`rnnbook.checkpoint.load_checkpoint` returned (None: step 0, zero state).
         vocab, extra: stored in the checkpoints.
+        max_loss: a validation loss above this (nats per character) stops the run with
+            :class:`TrainingDiverged`, as does any non-finite loss; ``"auto"`` (default) is twice
+            the uniform model's ``ln V`` (``V`` from ``model.vocab_size``), None checks only for
+            non-finite losses.
+        on_eval: called with the :class:`History` after every evaluation (and its checkpoint),
+            e.g. to print progress.
 
     Returns:
         The :class:`History` of this call; ``history.state`` continues it.
+
+    Raises:
+        TrainingDiverged: see ``max_loss``; the last checkpoint written is kept.
 
     Deterministic: no randomness is drawn here, so equal models, optimisers and data give
     equal results, and resuming from a checkpoint reproduces an uninterrupted run exactly.
@@ -308,6 +339,11 @@ def train(
     eval_every = None if eval_every is None else positive_int("eval_every", eval_every)
     if clip is not None and (isinstance(clip, bool) or not isinstance(clip, int | float) or math.isnan(clip) or clip <= 0):
         raise ValueError(f"clip must be a number > 0 or None, got {clip!r}")
+    if max_loss == "auto":
+        vocab_size = getattr(model, "vocab_size", None)
+        max_loss = 2 * math.log(vocab_size) if isinstance(vocab_size, int) and vocab_size > 1 else None
+    elif max_loss is not None and not (isinstance(max_loss, int | float) and max_loss > 0):
+        raise ValueError(f"max_loss must be a number > 0, 'auto' or None, got {max_loss!r}")
     streams = _train_streams(train_ids, batch_size, seq_len)
     val_streams = _val_streams(val_ids, batch_size)
     st = _start_state(state, streams.shape[0])
@@ -326,14 +362,20 @@ def train(
             history.train_loss.append(loss)
             history.grad_norm.append(norm)
             bar.update(1)
+            if not math.isfinite(loss):
+                raise TrainingDiverged(st.step, "training loss", loss, max_loss, history)
             if i == steps - 1 or (eval_every is not None and st.step % eval_every == 0):
                 val = _evaluate_streams(backend, val_streams, seq_len)
+                if not math.isfinite(val) or (max_loss is not None and val > max_loss):
+                    raise TrainingDiverged(st.step, "validation loss", val, max_loss, history)
                 history.val_steps.append(st.step)
                 history.val_loss.append(val)
                 history.val_perplexity.append(perplexity(val))
                 bar.set_postfix(loss=f"{loss:.3f}", val_ppl=f"{perplexity(val):.2f}")
                 if checkpoint is not None:
                     save_checkpoint(checkpoint, model, optimizer, st.step, st.to_checkpoint(), vocab=vocab, extra=extra)
+                if on_eval is not None:
+                    on_eval(history)
     finally:
         bar.close()
     return history
