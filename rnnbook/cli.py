@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -46,6 +47,7 @@ ARCH_DEFAULTS: dict[str, Any] = {
 
 
 DEFAULT_LR = 0.002
+DEFAULT_SEQ_LEN = 64
 
 
 class UsageError(ValueError):
@@ -101,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--dtype", choices=["float32", "float64"], help=f"floating-point type (default {arch['dtype']})")
     add("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu; the NumPy backend runs on the "
         "CPU only)")
-    add("--seq-len", type=pos_int, default=64, metavar="T", help="BPTT window length T (default 64)")
+    add("--seq-len", type=pos_int, metavar="T", help=f"BPTT window length T (default {DEFAULT_SEQ_LEN}; with --resume, "
+        "the checkpoint's unless given)")
     add("--batch-size", type=pos_int, metavar="N", help=f"parallel text streams N (default {arch['batch_size']})")
     add("--steps", type=pos_int, default=500, help="optimiser steps to take (default 500)")
     add("--optimizer", choices=["adam", "sgd", "adagrad"], help=f"optimiser (default {arch['optimizer']})")
@@ -320,6 +323,30 @@ def _progress_printer(args: argparse.Namespace, out: Any) -> Any:
     return report
 
 
+def _world() -> tuple[int, int, int]:
+    """``(rank, world size, local rank)`` from the environment torchrun sets; ``(0, 1, 0)`` otherwise."""
+    try:
+        return tuple(int(os.environ.get(k, d)) for k, d in (("RANK", "0"), ("WORLD_SIZE", "1"),  # type: ignore[return-value]
+                                                            ("LOCAL_RANK", "0")))
+    except ValueError:
+        raise UsageError("RANK, WORLD_SIZE and LOCAL_RANK must be integers (torchrun sets them)") from None
+
+
+def _init_distributed(device: str) -> None:
+    """Join the process group torchrun started: gloo on the CPU, NCCL on CUDA GPUs."""
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    if not dist.is_available():
+        raise UsageError("this PyTorch build has no torch.distributed: run in one process")
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.set_device(_world()[2])
+    dist.init_process_group("nccl" if device.startswith("cuda") else "gloo", timeout=timedelta(minutes=10))
+
+
 def _train_command(args: argparse.Namespace, out: Any) -> int:
     """``train``: check everything, then data, model, optional resume, the loop, the report and a sample."""
     from .checkpoint import checkpoint_info
@@ -333,15 +360,29 @@ def _train_command(args: argparse.Namespace, out: Any) -> int:
                          "or text record)")
     config = None if info is None else info["extra"]["config"]
     settings = _settings(args, config)
+    rank, world, local_rank = _world()
+    if args.seq_len is None:  # resuming keeps the window length, so the run continues exactly
+        args.seq_len = DEFAULT_SEQ_LEN if config is None else config.get("seq_len", DEFAULT_SEQ_LEN)
     if settings["backend"] == "numpy" and args.device != "cpu":
         raise UsageError(f"--device {args.device} needs --backend torch: the NumPy backend runs on the CPU only")
+    if world > 1:
+        if settings["backend"] == "numpy":
+            raise UsageError(f"the NumPy backend trains in one process, not {world}: use --backend torch for "
+                             "data-parallel training (torchrun --nproc_per_node N -m rnnbook train --backend torch ...)")
+        if settings["batch_size"] % world:
+            raise UsageError(f"--batch-size {settings['batch_size']} streams cannot be shared equally by {world} "
+                             "processes: make it a multiple of the process count")
+        if args.device.startswith("cuda"):
+            args.device = f"cuda:{local_rank}"  # one GPU per process
     if settings["backend"] == "torch":
         _torch_device(args.device)
     if args.sample and args.prompt == "":
         raise UsageError("--prompt must not be empty (the sample continues it); leave it out to start from the "
                          "text's first character")
-    if args.save:
+    if args.save and rank == 0:
         _check_save_path(args.save)
+    if rank != 0:
+        out = open(os.devnull, "w")  # noqa: SIM115 (closed with the process): only rank 0 reports
     text, name, identity = _load_text(args, None if config is None else config["text"])
     vocab = Vocabulary(text) if info is None else info["vocab"]
     train_ids, val_ids = split_train_val(vocab.encode(text, strict=args.strict), identity["val_fraction"])
@@ -355,6 +396,18 @@ def _train_command(args: argparse.Namespace, out: Any) -> int:
     print(f"model: {settings['backend']} {settings['cell']}, {settings['layers']} layer(s), d_h={settings['hidden']}, "
           f"{model.num_parameters():,} parameters; {settings['optimizer']} lr={_lr(optimizer)}"
           + (f", resuming at step {state['step']}" if state else ""), file=out, flush=True)
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        import torch.distributed as dist
+
+        print(f"data parallel: {world} processes ({dist.get_backend()}), {settings['batch_size'] // world} of the "
+              f"{settings['batch_size']} streams each; gradients averaged, rank 0 validates and saves", file=out,
+              flush=True)
+        module = model
+        model = DistributedDataParallel(module, device_ids=[local_rank] if args.device.startswith("cuda") else None)
+    else:
+        module = model
     saved_step = None if state is None else state["step"]
     report = _progress_printer(args, out)
 
@@ -368,7 +421,7 @@ def _train_command(args: argparse.Namespace, out: Any) -> int:
         history = train(
             model, train_ids, val_ids, seq_len=args.seq_len, batch_size=settings["batch_size"], steps=args.steps,
             optimizer=optimizer, clip=args.clip or None, eval_every=args.eval_every, progress=args.progress,
-            checkpoint=args.save, state=state, vocab=vocab, extra={"config": {**settings, "text": identity}},
+            checkpoint=args.save, state=state, vocab=vocab, extra={"config": {**settings, "text": identity, "seq_len": args.seq_len}},
             on_eval=on_eval,
         )
     except TrainingDiverged as stop:
@@ -387,9 +440,9 @@ def _train_command(args: argparse.Namespace, out: Any) -> int:
     print(f"final validation perplexity: {perplexity(history.val_loss[-1]):.3f}", file=out)
     if args.save:
         print(f"checkpoint saved to {args.save}", file=out)
-    if args.sample:
+    if args.sample and rank == 0:
         print(f"--- sample, temperature {args.temperature} ---", file=out)
-        print(sample(model, vocab, prompt, args.sample, temperature=args.temperature, seed=args.seed), file=out)
+        print(sample(module, vocab, prompt, args.sample, temperature=args.temperature, seed=args.seed), file=out)
     return 0
 
 
@@ -405,8 +458,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse exits on --help (0) and on usage errors (2)
         return int(exit_.code or 0)
+    rank, world = int(os.environ.get("RANK", "0") or 0), int(os.environ.get("WORLD_SIZE", "1") or 1)
     try:
+        if world > 1 and args.backend != "numpy":
+            _init_distributed(args.device)
         return _train_command(args, sys.stdout)
+    except RuntimeError as err:
+        if world == 1:
+            raise
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        print(f"python -m rnnbook {args.command} [rank {rank}]: error: the data-parallel run failed, another "
+              f"process may have died ({first[:200]})", file=sys.stderr)
+        return 1
     except (ValueError, OSError) as err:
         print(f"python -m rnnbook {args.command}: error: {err}", file=sys.stderr)
         return 2
@@ -417,3 +480,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if world > 1 and args.backend != "numpy":
+            import torch.distributed as dist
+
+            if dist.is_available() and dist.is_initialized():
+                dist.destroy_process_group()

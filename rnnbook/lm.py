@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from .data import Vocabulary
 from .numpy.activations import softmax
 
-__all__ = ["perplexity", "sample", "is_torch_model"]
+__all__ = ["perplexity", "bits_per_char", "sample", "is_torch_model", "hidden_states"]
 
 
 def perplexity(mean_loss: float) -> float:
@@ -32,6 +32,19 @@ def perplexity(mean_loss: float) -> float:
     if math.isnan(value) or value < 0:
         raise ValueError(f"mean_loss must be a cross-entropy >= 0, got {mean_loss}")
     return math.exp(value) if value < 709.0 else math.inf
+
+
+def bits_per_char(mean_loss: float) -> float:
+    """``mean_loss / ln 2``: a mean cross-entropy in nats per character, in bits per character.
+
+    The same measurement as :func:`perplexity` on another scale: ``2 ** bits_per_char(L) ==
+    perplexity(L)``. It reads as the average number of bits an ideal coder driven by the model
+    would spend per character; a uniform model over ``V`` characters needs ``log2 V``.
+    """
+    value = float(mean_loss)
+    if math.isnan(value) or value < 0:
+        raise ValueError(f"mean_loss must be a cross-entropy >= 0, got {mean_loss}")
+    return value / math.log(2.0)
 
 
 def is_torch_model(model: Any) -> bool:
@@ -73,6 +86,48 @@ def _torch_next_probs(model: Any, temperature: float) -> Any:
         return probs.cpu().numpy()
 
     return step
+
+
+def hidden_states(model: Any, vocab: Vocabulary, text: str, chunk: int = 512) -> NDArray[np.float64]:
+    """The top layer's state ``h_t`` after reading each character of ``text``: ``(len(text), d_h)``.
+
+    Row ``t`` is the state from which the model predicts character ``t + 1``: the text is read
+    as one stream from a zero state, in windows of ``chunk`` characters with the state carried
+    (the result does not depend on ``chunk``). For an LSTM it is ``h_t``, not the cell state.
+    Works for :class:`rnnbook.numpy.CharModel` and :class:`rnnbook.torch.CharModel`; returns
+    float64 NumPy. The tool for looking for interpretable units (Karpathy et al. 2015): correlate
+    each column with a property of the text, such as the position in the line.
+    """
+    if not isinstance(text, str) or not text:
+        raise ValueError("text must be a non-empty string")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be an int >= 1, got {chunk!r}")
+    if len(vocab) != model.vocab_size:
+        raise ValueError(f"vocabulary has {len(vocab)} symbols but the model has vocab_size={model.vocab_size}")
+    ids = vocab.encode(text)
+    parts: list[NDArray[np.float64]] = []
+    state = None
+    if is_torch_model(model):
+        import torch
+
+        weight = next(model.parameters())
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                for start in range(0, len(ids), chunk):
+                    x = torch.as_tensor(np.eye(model.vocab_size)[ids[start:start + chunk, None]], dtype=weight.dtype,
+                                        device=weight.device)
+                    out, state = model.rnn(x, state)
+                    parts.append(out[:, 0].double().cpu().numpy())
+        finally:
+            model.train(was_training)
+    else:
+        for start in range(0, len(ids), chunk):
+            x = np.eye(model.vocab_size, dtype=model.dtype)[ids[start:start + chunk, None]]
+            out, state = model.rnn.forward(x, state)
+            parts.append(np.asarray(out[:, 0], dtype=np.float64))
+    return np.concatenate(parts)
 
 
 def sample(model: Any, vocab: Vocabulary, prefix: str, length: int, temperature: float = 1.0, seed: int = 0) -> str:

@@ -34,7 +34,10 @@ from .data import Vocabulary, batchify, window_at
 from .lm import is_torch_model, perplexity
 from ._shapes import positive_int
 
-__all__ = ["History", "TrainState", "TrainingDiverged", "train", "evaluate"]
+__all__ = [
+    "History", "TrainState", "TrainingDiverged", "train", "evaluate", "CharRun", "CharResult", "build_charmodel",
+    "train_charmodel", "train_charmodels",
+]
 
 Ids = NDArray[np.int64]
 
@@ -110,6 +113,93 @@ class TrainingDiverged(FloatingPointError):
         super().__init__(f"training diverged at step {step}: {what} {loss:.4g} nats per character{limit}")
 
 
+# --------------------------------------------------------------------------- data parallelism
+class _DataParallel:
+    """What :func:`train` needs to know about a data-parallel run, and its collectives.
+
+    A model wrapped in ``torch.nn.parallel.DistributedDataParallel`` (DDP) is trained by
+    ``world`` processes at once, each on its own share of the ``N`` text streams: rank ``r`` reads
+    streams ``r N / world`` to ``(r + 1) N / world - 1`` and carries their hidden states, which
+    no other process needs. DDP averages the gradients over the processes in ``backward``, so
+    every process takes the same optimiser step on the same parameters: the run equals one
+    process reading all ``N`` streams. Rank 0 validates, logs and saves; to save, the hidden
+    states of all streams are gathered, so a checkpoint does not depend on the process count.
+    For any other model this object does nothing (``world == 1``).
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model, self.rank, self.world = model, 0, 1
+        if type(model).__name__ == "DistributedDataParallel":
+            import torch.distributed as dist
+
+            self.dist = dist
+            self.model = model.module
+            self.rank, self.world = dist.get_rank(), dist.get_world_size()
+
+    def local_streams(self, streams: Ids) -> Ids:
+        """This process's columns of the ``(L, N)`` training streams."""
+        if self.world == 1:
+            return streams
+        n = streams.shape[1]
+        if n % self.world:
+            raise ValueError(f"batch_size={n} streams cannot be shared equally by {self.world} processes")
+        share = n // self.world
+        return streams[:, self.rank * share : (self.rank + 1) * share]
+
+    def _map(self, hidden: Any, fn: Any) -> Any:
+        if hidden is None:
+            return None
+        return tuple(fn(h) for h in hidden) if isinstance(hidden, tuple | list) else fn(hidden)
+
+    def local_state(self, hidden: Any) -> Any:
+        """This process's streams of a full carried state ``(layers, N, d_h)``."""
+        if self.world == 1:
+            return hidden
+
+        def part(h: Any) -> Any:
+            share = h.shape[1] // self.world
+            return h[:, self.rank * share : (self.rank + 1) * share].contiguous()
+
+        return self._map(hidden, part)
+
+    def full_state(self, hidden: Any) -> Any:
+        """Every process's carried state, joined in stream order (a collective: all ranks call it)."""
+        if self.world == 1 or hidden is None:
+            return hidden
+        import torch
+
+        def gather(h: Any) -> Any:
+            parts = [torch.empty_like(h) for _ in range(self.world)]
+            self.dist.all_gather(parts, h.contiguous())
+            return torch.cat(parts, dim=1)
+
+        return self._map(hidden, gather)
+
+    def mean(self, value: float) -> float:
+        """The mean of ``value`` over the processes (each holds the mean loss of its streams)."""
+        if self.world == 1:
+            return value
+        import torch
+
+        t = torch.tensor([value], dtype=torch.float64)
+        if self.dist.get_backend() == "nccl":
+            t = t.cuda()
+        self.dist.all_reduce(t)
+        return float(t[0]) / self.world
+
+    def from_rank0(self, value: float) -> float:
+        """Rank 0's ``value`` on every process."""
+        if self.world == 1:
+            return value
+        import torch
+
+        t = torch.tensor([value if self.rank == 0 else 0.0], dtype=torch.float64)
+        if self.dist.get_backend() == "nccl":
+            t = t.cuda()
+        self.dist.broadcast(t, src=0)
+        return float(t[0])
+
+
 # --------------------------------------------------------------------------- backends
 class _NumpyBackend:
     """Training and evaluation steps for an :class:`rnnbook.numpy.CharModel`."""
@@ -155,6 +245,7 @@ class _TorchBackend:
             raise TypeError(f"a torch model needs a torch.optim optimizer, got {type(optimizer).__name__}")
         self.torch = torch
         self.model, self.optimizer = model, optimizer
+        self.eval_model = getattr(model, "module", model)  # a DDP wrapper's module: no gradient sync
         self.device = next(model.parameters()).device
         self._was_training = True
 
@@ -163,11 +254,11 @@ class _TorchBackend:
             return None
         return tuple(h.detach() for h in hidden) if isinstance(hidden, tuple | list) else hidden.detach()
 
-    def _loss(self, inputs: Ids, targets: Ids, hidden: Any) -> tuple[Any, Any]:
+    def _loss(self, inputs: Ids, targets: Ids, hidden: Any, model: Any = None) -> tuple[Any, Any]:
         torch = self.torch
         x = torch.from_numpy(np.ascontiguousarray(inputs)).to(self.device)
         y = torch.from_numpy(np.ascontiguousarray(targets)).to(self.device)
-        logits, hidden = self.model(x, hidden)
+        logits, hidden = (self.model if model is None else model)(x, hidden)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         return loss, hidden
 
@@ -185,15 +276,15 @@ class _TorchBackend:
 
     def eval_loss(self, inputs: Ids, targets: Ids, hidden: Any) -> tuple[float, Any]:
         with self.torch.no_grad():
-            loss, hidden = self._loss(inputs, targets, hidden)
+            loss, hidden = self._loss(inputs, targets, hidden, self.eval_model)
         return float(loss), hidden
 
     def begin_eval(self) -> None:
-        self._was_training = self.model.training
-        self.model.eval()
+        self._was_training = self.eval_model.training
+        self.eval_model.eval()
 
     def end_eval(self) -> None:
-        self.model.train(self._was_training)
+        self.eval_model.train(self._was_training)
 
 
 def _backend(model: Any, optimizer: Any = None) -> Any:
@@ -334,28 +425,31 @@ def train(
     equal results, and resuming from a checkpoint reproduces an uninterrupted run exactly.
     """
     backend = _backend(model, optimizer)
+    dp = _DataParallel(model)  # one process, or this process's share of a DDP run
     seq_len, batch_size = positive_int("seq_len", seq_len), positive_int("batch_size", batch_size)
     steps = positive_int("steps", steps)
     eval_every = None if eval_every is None else positive_int("eval_every", eval_every)
     if clip is not None and (isinstance(clip, bool) or not isinstance(clip, int | float) or math.isnan(clip) or clip <= 0):
         raise ValueError(f"clip must be a number > 0 or None, got {clip!r}")
     if max_loss == "auto":
-        vocab_size = getattr(model, "vocab_size", None)
+        vocab_size = getattr(dp.model, "vocab_size", None)
         max_loss = 2 * math.log(vocab_size) if isinstance(vocab_size, int) and vocab_size > 1 else None
     elif max_loss is not None and not (isinstance(max_loss, int | float) and max_loss > 0):
         raise ValueError(f"max_loss must be a number > 0, 'auto' or None, got {max_loss!r}")
-    streams = _train_streams(train_ids, batch_size, seq_len)
+    streams = dp.local_streams(_train_streams(train_ids, batch_size, seq_len))
     val_streams = _val_streams(val_ids, batch_size)
     st = _start_state(state, streams.shape[0])
+    st.hidden = dp.local_state(st.hidden)
 
     history = History(state=st)
-    bar = _progress_bar(progress, steps, st.step)
+    bar = _progress_bar(progress if dp.rank == 0 else False, steps, st.step)
     try:
         for i in range(steps):
             if st.position >= streams.shape[0] - 1:  # end of the data: start again from a zero state
                 st.position, st.hidden = 0, None
             inputs, targets = window_at(streams, st.position, seq_len)
             loss, st.hidden, norm = backend.train_step(inputs, targets, st.hidden, math.inf if clip is None else clip)
+            loss = dp.mean(loss)
             st.position += inputs.shape[0]
             st.step += 1
             history.steps.append(st.step)
@@ -365,7 +459,7 @@ def train(
             if not math.isfinite(loss):
                 raise TrainingDiverged(st.step, "training loss", loss, max_loss, history)
             if i == steps - 1 or (eval_every is not None and st.step % eval_every == 0):
-                val = _evaluate_streams(backend, val_streams, seq_len)
+                val = dp.from_rank0(_evaluate_streams(backend, val_streams, seq_len) if dp.rank == 0 else 0.0)
                 if not math.isfinite(val) or (max_loss is not None and val > max_loss):
                     raise TrainingDiverged(st.step, "validation loss", val, max_loss, history)
                 history.val_steps.append(st.step)
@@ -373,9 +467,126 @@ def train(
                 history.val_perplexity.append(perplexity(val))
                 bar.set_postfix(loss=f"{loss:.3f}", val_ppl=f"{perplexity(val):.2f}")
                 if checkpoint is not None:
-                    save_checkpoint(checkpoint, model, optimizer, st.step, st.to_checkpoint(), vocab=vocab, extra=extra)
-                if on_eval is not None:
+                    full = TrainState(st.step, st.position, dp.full_state(st.hidden))
+                    if dp.rank == 0:
+                        save_checkpoint(checkpoint, dp.model, optimizer, st.step, full.to_checkpoint(), vocab=vocab,
+                                        extra=extra)
+                if on_eval is not None and dp.rank == 0:
                     on_eval(history)
     finally:
         bar.close()
+    st.hidden = dp.full_state(st.hidden)  # history.state continues the run with any number of processes
     return history
+
+
+# --------------------------------------------------------------------------- runs in worker processes
+@dataclass(frozen=True)
+class CharRun:
+    """One training run of a :class:`rnnbook.torch.CharModel`, described by picklable values only.
+
+    :func:`train_charmodel` builds the model (``torch.manual_seed(seed)``, then
+    ``CharModel(vocab_size, hidden_size, cell, num_layers, impl=impl)`` in the default dtype),
+    optionally loads ``init_state``, builds the optimiser and calls :func:`train`. So a run can
+    be sent to a worker process (:func:`train_charmodels`) and gives the same result there.
+
+    Attributes:
+        train_ids, val_ids: 1-D integer arrays (the training and validation text).
+        vocab_size, hidden_size, cell, num_layers, impl: the model (see :class:`rnnbook.torch.CharModel`).
+        seed: seeds the initial weights (the data order is fixed: :func:`train` draws nothing).
+        optimizer: ``"adam"``, ``"sgd"`` or ``"adagrad"`` (``torch.optim``), with ``lr``
+            and, for SGD, ``momentum``.
+        steps, seq_len, batch_size, clip, eval_every: as in :func:`train`.
+        init_state: a ``state_dict`` to start from instead of the seeded initial weights.
+    """
+
+    train_ids: Any
+    val_ids: Any
+    vocab_size: int
+    hidden_size: int = 128
+    cell: str = "gru"
+    num_layers: int = 1
+    impl: str = "torch.nn"
+    seed: int = 0
+    optimizer: str = "adam"
+    lr: float = 2e-3
+    momentum: float = 0.0
+    steps: int = 1000
+    seq_len: int = 32
+    batch_size: int = 32
+    clip: float | None = 1.0
+    eval_every: int | None = 100
+    init_state: Any = None
+
+
+@dataclass
+class CharResult:
+    """What :func:`train_charmodel` returns: the trained weights, the :class:`History`, and the
+    run's wall-clock ``seconds`` (machine dependent: for timing cells only)."""
+
+    state_dict: Any
+    history: History
+    seconds: float
+
+
+_OPTIMIZERS = ("adam", "sgd", "adagrad")
+
+
+def build_charmodel(run: CharRun) -> Any:
+    """The model of ``run``: ``torch.manual_seed(run.seed)``, a :class:`rnnbook.torch.CharModel`,
+    then ``run.init_state`` loaded if given."""
+    import torch
+
+    from .torch.charlm import CharModel
+
+    torch.manual_seed(run.seed)
+    model = CharModel(run.vocab_size, run.hidden_size, cell=run.cell, num_layers=run.num_layers, impl=run.impl)
+    if run.init_state is not None:
+        model.load_state_dict(run.init_state)
+    return model
+
+
+def _charrun_optimizer(run: CharRun, model: Any) -> Any:
+    import torch
+
+    params = model.parameters()
+    if run.optimizer == "adam":
+        return torch.optim.Adam(params, lr=run.lr)
+    if run.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=run.lr, momentum=run.momentum)
+    return torch.optim.Adagrad(params, lr=run.lr)
+
+
+def train_charmodel(run: CharRun) -> CharResult:
+    """Train the model that ``run`` describes; a module-level function, so
+    :func:`rnnbook.parallel.parallel_map` can run it in a worker process."""
+    import time
+
+    if run.optimizer not in _OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {run.optimizer!r}")
+    model = build_charmodel(run)
+    optimizer = _charrun_optimizer(run, model)
+    start = time.perf_counter()
+    history = train(model, run.train_ids, run.val_ids, seq_len=run.seq_len, batch_size=run.batch_size,
+                    steps=run.steps, optimizer=optimizer, clip=run.clip, eval_every=run.eval_every, progress=False)
+    seconds = time.perf_counter() - start
+    return CharResult({k: v.detach().clone() for k, v in model.state_dict().items()}, history, seconds)
+
+
+def train_charmodels(runs: Any, processes: int | None = None) -> dict[Any, tuple[Any, CharResult]]:
+    """Train every :class:`CharRun` of the mapping ``runs`` and return ``{key: (model, result)}``.
+
+    The runs go to up to ``processes`` worker processes (default: one per CPU, see
+    :func:`rnnbook.parallel.parallel_map`); each seeds itself, so the results do not depend on
+    the number of processes. Each ``model`` is rebuilt here (:func:`build_charmodel`) with the
+    trained weights loaded.
+    """
+    from .parallel import parallel_map
+
+    keys = list(runs)
+    results = parallel_map(train_charmodel, [runs[k] for k in keys], processes)
+    out: dict[Any, tuple[Any, CharResult]] = {}
+    for key, result in zip(keys, results):
+        model = build_charmodel(runs[key])
+        model.load_state_dict(result.state_dict)
+        out[key] = (model, result)
+    return out
