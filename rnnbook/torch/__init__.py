@@ -3,19 +3,20 @@
 Same class names, constructor arguments, parameter names and shapes as :mod:`torch.nn`
 and :mod:`rnnbook.numpy`; none of them calls torch.nn's recurrent layers or kernels. (The
 exception is opt-in: ``make_recurrent(..., impl="torch.nn")``, and ``SequenceModel`` and
-``CharModel`` with ``impl="torch.nn"``, build :class:`FusedRNN`, :class:`FusedLSTM` or
-:class:`FusedGRU`: torch.nn's fused layers behind the same interface, for long sweeps once
+``CharModel`` with ``impl="torch.nn"``, build :class:`TorchNNRNN`, :class:`TorchNNLSTM` or
+:class:`TorchNNGRU`: torch.nn's fused layers behind the same interface, for long sweeps once
 the parity tests have shown that the two agree.)
 
 The comparison models of the later chapters live here too: the minimal parallel-trainable
 recurrences :class:`MinGRU` and :class:`MinLSTM`, a temporal convolutional network :class:`TCN`,
-a causal Transformer encoder :class:`CausalTransformer` and a :class:`Perceptron`.
+a causal Transformer encoder :class:`CausalTransformer`, a :class:`Perceptron` and a small 2-D
+convolutional network for images, :class:`ConvNet2d`.
 """
 
 from .recurrent import RecurrentBase
 from .gru import GRU, gru_step
 from .lstm import LSTM, lstm_step
-from .models import IMPLS, FusedGRU, FusedLSTM, FusedRNN, SequenceModel, make_recurrent
+from .models import IMPLS, TorchNNGRU, TorchNNLSTM, TorchNNRNN, SequenceModel, make_recurrent
 from .rnn import RNN, rnn_step
 from .charlm import CharModel
 from .seq2seq import AdditiveAttention, Seq2Seq
@@ -23,11 +24,12 @@ from .minimal import MinGRU, MinLSTM, parallel_scan_log
 from .tcn import TCN, CausalConv1d, tcn_receptive_field
 from .transformer import CausalTransformer, MultiHeadSelfAttention, causal_mask, kv_cache_size, recurrent_state_size, cache_numel
 from .perceptron import Perceptron
+from .cnn import ConvNet2d, conv_receptive_field
 
 __all__ = [
     "RNN", "LSTM", "GRU", "RecurrentBase", "rnn_step", "lstm_step", "gru_step", "SequenceModel", "make_recurrent", "CharModel",
-    "IMPLS", "FusedRNN", "FusedLSTM", "FusedGRU",
+    "IMPLS", "TorchNNRNN", "TorchNNLSTM", "TorchNNGRU",
     "AdditiveAttention", "Seq2Seq", "MinGRU", "MinLSTM", "parallel_scan_log", "TCN", "CausalConv1d",
     "tcn_receptive_field", "CausalTransformer", "MultiHeadSelfAttention", "causal_mask", "kv_cache_size",
-    "recurrent_state_size", "cache_numel", "Perceptron",
+    "recurrent_state_size", "cache_numel", "Perceptron", "ConvNet2d", "conv_receptive_field",
 ]

@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from .._cells import resolve_cell
 from .recurrent import RecurrentBase
 
-__all__ = ["make_recurrent", "SequenceModel", "FEEDFORWARD_CELLS", "IMPLS", "FusedRNN", "FusedLSTM", "FusedGRU"]
+__all__ = ["make_recurrent", "SequenceModel", "FEEDFORWARD_CELLS", "IMPLS", "TorchNNRNN", "TorchNNLSTM", "TorchNNGRU"]
 
 FEEDFORWARD_CELLS = ("tcn", "transformer")
 """Cells of :class:`SequenceModel` that are not recurrent: every step computed at once, causally."""
@@ -34,7 +34,7 @@ IMPLS = ("rnnbook", "torch.nn")
 """Implementations :func:`make_recurrent` can build: the book's layers, or torch.nn's fused ones."""
 
 
-class _FusedMixin:
+class _TorchNNMixin:
     """What turns a ``torch.nn`` recurrent layer into a drop-in for an rnnbook.torch layer.
 
     The same parameter names and shapes (it *is* the torch.nn layer), the attributes
@@ -61,21 +61,21 @@ class _FusedMixin:
         return out, h_n
 
 
-class FusedRNN(_FusedMixin, nn.RNN):
+class TorchNNRNN(_TorchNNMixin, nn.RNN):
     """``torch.nn.RNN`` (one compiled kernel for the whole sequence) behind rnnbook's layer interface."""
 
 
-class FusedLSTM(_FusedMixin, nn.LSTM):
+class TorchNNLSTM(_TorchNNMixin, nn.LSTM):
     """``torch.nn.LSTM`` behind rnnbook's layer interface; the state is ``(h, c)``."""
 
     state_count = 2
 
 
-class FusedGRU(_FusedMixin, nn.GRU):
+class TorchNNGRU(_TorchNNMixin, nn.GRU):
     """``torch.nn.GRU`` (reset gate after the recurrent product, as in cuDNN) behind rnnbook's interface."""
 
 
-_FUSED = {"rnn": FusedRNN, "lstm": FusedLSTM, "gru": FusedGRU}
+_TORCH_NN = {"rnn": TorchNNRNN, "lstm": TorchNNLSTM, "gru": TorchNNGRU}
 
 
 def make_recurrent(cell: str, input_size: int, hidden_size: int, impl: str = "rnnbook", **kwargs: Any) -> Any:
@@ -90,12 +90,12 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, impl: str = "rn
     if impl not in IMPLS:
         raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
     if impl == "torch.nn":
-        if cell not in _FUSED:
-            raise ValueError(f"impl='torch.nn' has the cells {sorted(_FUSED)}, got {cell!r}")
+        if cell not in _TORCH_NN:
+            raise ValueError(f"impl='torch.nn' has the cells {sorted(_TORCH_NN)}, got {cell!r}")
         if cell == "gru" and not kwargs.pop("reset_after", True):
             raise ValueError("torch.nn's GRU applies the reset gate after the recurrent product: "
                              "reset_after=False needs impl='rnnbook'")
-        return _FUSED[cell](input_size, hidden_size, **kwargs)
+        return _TORCH_NN[cell](input_size, hidden_size, **kwargs)
     import rnnbook.torch as backend
 
     layer: RecurrentBase = resolve_cell(backend, cell)(input_size, hidden_size, **kwargs)
