@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .numpy.gradcheck import numerical_gradient
+
 __all__ = [
     "ExerciseError", "Passed", "lstm_step", "check_rnn_step_forward", "check_rnn_step_backward",
     "check_lstm_step_backward", "check_gru_step", "check_beam_step",
@@ -116,22 +118,6 @@ def _beam_step(scores: Array, log_probs: Array, beam_width: int) -> tuple[Array,
     order = np.argsort(-total, kind="stable")[:beam_width]  # ties: lower parent, then lower token
     parent, token = np.divmod(order, log_probs.shape[1])
     return total[order], parent, token
-
-
-def _numerical_grad(f: Callable[[], float], a: Array, eps: float = 1e-6) -> Array:
-    """Centred differences of the scalar ``f()`` with respect to every entry of ``a`` (changed in place)."""
-    grad = np.zeros_like(a)
-    it = np.nditer(a, flags=["multi_index"])
-    for _ in it:
-        k = it.multi_index
-        old = a[k]
-        a[k] = old + eps
-        up = f()
-        a[k] = old - eps
-        down = f()
-        a[k] = old
-        grad[k] = (up - down) / (2 * eps)
-    return grad
 
 
 # --------------------------------------------------------------------------- comparing
@@ -379,6 +365,6 @@ def check_beam_step(fn: Callable[..., Any], cases: int = 5, seed: int = 0) -> Pa
 def _check_reference(loss: Callable[[], float], params: list[Array], grads: list[Array], names: list[str]) -> None:
     """Our reference gradients against centred finite differences (a bug here is ours, not the reader's)."""
     for name, p, g in zip(names, params, grads):
-        numeric = _numerical_grad(loss, p)
+        numeric = numerical_gradient(loss, p)
         if not np.allclose(numeric, g, rtol=1e-5, atol=1e-7):
             raise RuntimeError(f"rnnbook's reference gradient {name} disagrees with finite differences")
