@@ -17,10 +17,7 @@ Without the built book or the browser the test is skipped locally, and fails in 
 
 import functools
 import http.server
-import os
-import shutil
 import threading
-import urllib.parse
 
 import pytest
 
@@ -29,15 +26,30 @@ try:
 except ImportError:  # the browser fixture skips (or fails in CI) before it is needed
     PlaywrightError = Exception
 
-from _built_book import HTML, ROOT, require_built_book, toc_pages, unavailable
+from _built_book import HTML, ROOT, chromium_path, require_built_book, toc_pages, unavailable, watch_offline
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 # Chapters photographed (top of the page, then the first displayed equation).
 SCREENSHOT_PAGES = {"book/recurrent_formulation", "book/lstm", "book/encoder_decoder", "book/notation"}
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-# URL schemes that never leave the page (inline data, blobs made by scripts).
-LOCAL_SCHEMES = {"data", "blob", "about"}
 PAGE_TIMEOUT_MS = 30_000
+# The width the book is read at: no code or output block may need a horizontal scroll bar there.
+VIEWPORT_WIDTH = 1400
+
+# Code and output blocks wider than their box (they would scroll sideways).
+OVERFLOW_JS = """
+() => Array.from(document.querySelectorAll(
+        'main div.highlight pre, main div.cell_output pre, main div.output pre, main div.cell_output table'))
+    .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+    .map(el => ({kind: el.closest('.cell_output, .output') ? 'output' : 'code',
+                 overflow: el.scrollWidth - el.clientWidth,
+                 text: el.textContent.trim().split('\\n').sort((a, b) => b.length - a.length)[0].slice(0, 110)}))
+"""
+
+# Every image of the page: loaded, with a real size, and drawn at a known width.
+IMAGES_JS = """
+() => Array.from(document.querySelectorAll('main img')).map(img => ({
+    src: img.getAttribute('src'), complete: img.complete, natural: img.naturalWidth, shown: img.clientWidth}))
+"""
 MATHJAX_TIMEOUT_MS = 15_000
 
 # For every element with class "math": does it hold MathJax output without a TeX error?
@@ -60,13 +72,6 @@ HEADING_JS = """
     return copy.textContent.replace(/\\s+/g, ' ').trim();
 }
 """
-
-
-def chromium_path():
-    """Debian's Chromium binary (the /usr/bin/chromium wrapper script also works)."""
-    candidates = [os.environ.get("RNNBOOK_CHROMIUM"), "/usr/lib/chromium/chromium",
-                  "/usr/bin/chromium", shutil.which("chromium")]
-    return next((c for c in candidates if c and os.path.isfile(c) and os.access(c, os.X_OK)), None)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -108,36 +113,15 @@ def page_url(base, page):
     return f"{base}/{page}.html"
 
 
-def is_local(url):
-    parts = urllib.parse.urlsplit(url)
-    return parts.scheme in LOCAL_SCHEMES or parts.hostname in LOCAL_HOSTS
-
-
 @pytest.mark.parametrize("page", toc_pages())
 def test_page_loads_offline_and_renders(page, server, browser):
     html_file = HTML / f"{page}.html"
     assert html_file.is_file(), f"{page} is in _toc.yml but {html_file} was not built"
 
     problems = []
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-
-    def route(route_obj):
-        url = route_obj.request.url
-        if is_local(url):
-            route_obj.continue_()
-        else:
-            problems.append(f"request leaves localhost: {url}")
-            route_obj.abort()
-
-    context.route("**/*", route)
+    context = browser.new_context(viewport={"width": VIEWPORT_WIDTH, "height": 900})
     tab = context.new_page()
-    tab.on("console", lambda msg: msg.type == "error" and problems.append(
-        f"console error: {msg.text} (at {msg.location.get('url', '?')})"))
-    tab.on("pageerror", lambda err: problems.append(f"uncaught script error: {err}"))
-    tab.on("requestfailed", lambda req: is_local(req.url) and problems.append(
-        f"request failed: {req.url} ({req.failure})"))
-    tab.on("response", lambda resp: resp.status >= 400 and problems.append(
-        f"HTTP {resp.status} for {resp.url}"))
+    watch_offline(context, tab, problems)
     try:
         response = tab.goto(page_url(server, page), wait_until="load", timeout=PAGE_TIMEOUT_MS)
         assert response is not None and response.ok, f"could not load {page}"
@@ -155,6 +139,9 @@ def test_page_loads_offline_and_renders(page, server, browser):
             math = tab.evaluate(MATH_STATUS_JS)
         tab.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
 
+        tab.evaluate("() => Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null)))")
+        overflowing = tab.evaluate(OVERFLOW_JS)
+        images = tab.evaluate(IMAGES_JS)
         title = tab.title().strip()
         heading = tab.evaluate(HEADING_JS)
         if page in SCREENSHOT_PAGES:
@@ -167,6 +154,9 @@ def test_page_loads_offline_and_renders(page, server, browser):
     finally:
         context.close()
 
+    problems += [f"{o['kind']} block scrolls sideways by {o['overflow']} px at {VIEWPORT_WIDTH} px: {o['text']!r}"
+                 for o in overflowing]
+    problems += [f"image not loaded or empty: {i['src']}" for i in images if not i["complete"] or i["natural"] == 0]
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
     assert title, f"{page} has an empty <title>"
     assert heading, f"{page} has no <h1> heading"
@@ -191,3 +181,48 @@ def test_no_page_references_a_cdn():
     mathjax = html / "_static" / "mathjax" / "tex-chtml.js"
     assert mathjax.is_file(), f"the local MathJax is missing: {mathjax}"
 
+
+
+# Chapters whose figures are photographed in the theme's dark mode.
+DARK_PAGES = ["book/lstm", "book/recurrent_formulation"]
+
+# The colour of each figure's top-left pixel, as the browser draws the image (alpha included).
+CORNER_JS = """
+() => Array.from(document.querySelectorAll('main img')).filter(img => img.naturalWidth > 0).map(img => {
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const [r, g, b, a] = ctx.getImageData(2, 2, 1, 1).data;
+    return {src: img.getAttribute('src'), r, g, b, a};
+})
+"""
+
+
+@pytest.mark.parametrize("page", DARK_PAGES)
+def test_figures_are_readable_in_dark_mode(page, server, browser):
+    """In dark mode the page is dark, and every figure keeps its opaque light background, so its
+    black text and lines stay readable (a transparent figure would put them on the dark page)."""
+    context = browser.new_context(viewport={"width": VIEWPORT_WIDTH, "height": 900}, color_scheme="dark")
+    context.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
+    tab = context.new_page()
+    try:
+        tab.goto(page_url(server, page), wait_until="load", timeout=PAGE_TIMEOUT_MS)
+        tab.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
+        theme = tab.evaluate("() => document.documentElement.dataset.theme")
+        background = tab.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        corners = tab.evaluate(CORNER_JS)
+        figure = tab.locator("main img").first
+        if figure.count():
+            figure.scroll_into_view_if_needed()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(SCREENSHOTS / f"{page.replace('/', '_')}_dark.png"))
+    finally:
+        context.close()
+    assert theme == "dark", f"{page}: the theme did not switch to dark mode (data-theme={theme!r})"
+    rgb = [int(v) for v in background[background.index("(") + 1 : background.index(")")].split(",")[:3]]
+    assert sum(rgb) < 3 * 80, f"{page}: dark mode background is not dark: {background}"
+    assert corners, f"{page} has no figure to check"
+    light = [c for c in corners if c["a"] == 255 and min(c["r"], c["g"], c["b"]) > 200]
+    assert len(light) == len(corners), f"{page}: figures without an opaque light background: " + str(
+        [c for c in corners if c not in light])

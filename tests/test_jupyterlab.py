@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from _built_book import ROOT, toc_notebooks, unavailable
+from _built_book import ROOT, chromium_path, toc_notebooks, unavailable, watch_offline
 
 TOKEN = "rnnbook-test-token"
 CHAPTER = "book/deep_rnns.ipynb"
@@ -81,8 +81,6 @@ def test_contents_api_lists_every_chapter(jupyter):
 
 
 def test_jupyterlab_opens_a_chapter_offline(jupyter):
-    from test_browser import chromium_path, is_local
-
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -95,18 +93,8 @@ def test_jupyterlab_opens_a_chapter_offline(jupyter):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True)
         context = browser.new_context(viewport={"width": 1400, "height": 900})
-
-        def route(route_obj):
-            if is_local(route_obj.request.url):
-                route_obj.continue_()
-            else:
-                problems.append(f"request leaves localhost: {route_obj.request.url}")
-                route_obj.abort()
-
-        context.route("**/*", route)
         tab = context.new_page()
-        tab.on("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}"))
-        tab.on("pageerror", lambda err: problems.append(f"uncaught script error: {err}"))
+        watch_offline(context, tab, problems)
         try:
             tab.goto(f"{jupyter}/lab/tree/{CHAPTER}?token={TOKEN}", wait_until="load", timeout=90_000)
             tab.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
