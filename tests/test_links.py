@@ -21,7 +21,7 @@ import urllib.parse
 
 import pytest
 
-from _built_book import ROOT, require_built_book, toc_notebooks
+from _built_book import IN_CI, ROOT, require_built_book, toc_notebooks
 
 LINK_ATTRIBUTES = {"a": "href", "img": "src", "link": "href", "script": "src", "source": "src"}
 EXTERNAL_SCHEMES = {"http", "https", "mailto", "data", "javascript", "tel", "ftp"}
@@ -102,9 +102,15 @@ def test_book_has_pages():
     assert len(pages(root)) > 1, f"no pages under {root}"
 
 
+#: The PDF of the book, which the preface links to: built by tools/build_pdf.py where TeX Live is.
+PDF_TARGET = "book/rnnbook.pdf"
+
+
 def test_no_broken_internal_links():
     root = require_built_book()
     broken = broken_links(root)
+    if not IN_CI and not (root / PDF_TARGET).is_file():  # no TeX Live here: the PDF was not built
+        broken = [b for b in broken if not b[3].endswith(f"no file {PDF_TARGET}")]
     listing = "\n".join(f"  {page}: <{tag}> {url!r}: {why}" for page, tag, url, why in broken)
     assert not broken, f"{len(broken)} broken internal links:\n{listing}"
 
