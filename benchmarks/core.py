@@ -86,7 +86,7 @@ SETTLE_S = 0.2
 
 # ----------------------------------------------------------------------------- FLOP counts
 def matmul_flops(cell: str, N: int, T: int, d_x: int, d_h: int, backward: bool = True) -> int:
-    """Matmul floating-point operations of one layer over a sequence: forward, or forward + backward.
+    """Matmul FLOPs of one layer over a sequence: of the forward pass, or of forward + backward.
 
     Forward, with ``G = GATES[cell]`` gate blocks, every step multiplies the input
     ``(N, d_x)`` by ``W_ih^T`` ``(d_x, G d_h)`` and the state ``(N, d_h)`` by ``W_hh^T``

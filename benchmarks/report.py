@@ -7,9 +7,20 @@ import pathlib
 from collections.abc import Iterable
 from typing import Any
 
-from .core import CELLS, RNNBOOK_NUMPY, RNNBOOK_TORCH, TORCH_NN, floor_of, is_floor, split_rerun
+from .core import (CELLS, RNNBOOK_NUMPY, RNNBOOK_TORCH, TORCH_NN, TORCH_NN_NATIVE, floor_of, is_floor,
+                   split_rerun)
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "cpu.json"
+#: One colour per implementation in every figure (matplotlib's default cycle); others take the next ones.
+COLOURS = {TORCH_NN: "C0", TORCH_NN_NATIVE: "C1", RNNBOOK_TORCH: "C2", RNNBOOK_NUMPY: "C3"}
+
+
+def colour(impl: str, impls: list[str]) -> str:
+    """``impl``'s colour in :data:`COLOURS`; the implementations of ``impls`` not listed there take the next ones."""
+    if impl in COLOURS:
+        return COLOURS[impl]
+    others = [i for i in impls if i not in COLOURS]
+    return f"C{len(COLOURS) + others.index(impl)}"
 
 
 def load(path: str | pathlib.Path = RESULTS) -> dict[str, Any]:
@@ -101,8 +112,11 @@ def format_report(results: dict[str, Any]) -> str:
 
 
 # ----------------------------------------------------------------------------- figures
-def plot_main(results: dict[str, Any], size: str = "main", axes: Any = None) -> Any:
-    """Two panels at one size: time ratio to torch.nn (black ticks: each implementation's matmul floor), and GFLOP/s against the peak."""
+def plot_main(results: dict[str, Any], size: str = "main", axes: Any = None, targets: bool = True) -> Any:
+    """Two panels at one size: time ratio to torch.nn (black ticks: each implementation's matmul floor), and GFLOP/s against the peak.
+
+    ``targets`` draws the targets of :data:`benchmarks.core.TARGETS` as dashed lines on the ratio panel.
+    """
     import matplotlib.pyplot as plt
 
     rows = [r for r in results["main"] if r["size"] == size]
@@ -115,8 +129,8 @@ def plot_main(results: dict[str, Any], size: str = "main", axes: Any = None) -> 
     floor_label = "matmuls only (floor)"
     for k, impl in enumerate(impls):
         xs = [c + (k - (len(impls) - 1) / 2) * width for c in range(len(CELLS))]
-        axes[0].bar(xs, [by_key[(impl, c)]["ratio_min"] for c in CELLS], width, label=impl)
-        axes[1].bar(xs, [by_key[(impl, c)]["gflops"] for c in CELLS], width, label=impl)
+        axes[0].bar(xs, [by_key[(impl, c)]["ratio_min"] for c in CELLS], width, label=impl, color=colour(impl, impls))
+        axes[1].bar(xs, [by_key[(impl, c)]["gflops"] for c in CELLS], width, label=impl, color=colour(impl, impls))
         floor = floor_of(impl)
         for x, cell in zip(xs, CELLS):
             if (floor, cell) in by_key:
@@ -126,7 +140,7 @@ def plot_main(results: dict[str, Any], size: str = "main", axes: Any = None) -> 
     r0 = rows[0]
     title = f"N={r0['N']}, T={r0['T']}, d_x={r0['d_x']}, d_h={r0['d_h']}"
     axes[0].axhline(1.0, color="black", lw=0.8)
-    for limit, impl in ((1.1, RNNBOOK_NUMPY), (1.5, RNNBOOK_TORCH)):
+    for limit, impl in ((1.1, RNNBOOK_NUMPY), (1.5, RNNBOOK_TORCH)) if targets else ():
         axes[0].axhline(limit, color="gray", ls="--", lw=0.8)
         axes[0].text(len(CELLS) - 0.5, limit, f" target {impl} {limit}x", va="bottom", ha="right", fontsize=8)
     axes[0].set(ylabel=f"time / {TORCH_NN} time (best of rounds)", title=f"Training step time relative to {TORCH_NN}\n{title}")
@@ -151,14 +165,18 @@ def plot_scaling(results: dict[str, Any], axes: Any = None) -> Any:
     impls = list(dict.fromkeys(r["impl"] for r in rows))
     for impl in impls:
         by_T = [r for r in rows if r["axis"] == "T" and r["impl"] == impl]
-        axes[0].plot([r["T"] for r in by_T], [r["min_s"] / r["T"] * 1e3 for r in by_T], "o-", label=impl)
+        axes[0].plot([r["T"] for r in by_T], [r["min_s"] / r["T"] * 1e3 for r in by_T], "o-", label=impl,
+                     color=colour(impl, impls))
         by_dh = [r for r in rows if r["axis"] == "d_h" and r["impl"] == impl]
-        axes[1].plot([r["d_h"] for r in by_dh], [r["gflops"] for r in by_dh], "o-", label=impl)
+        axes[1].plot([r["d_h"] for r in by_dh], [r["gflops"] for r in by_dh], "o-", label=impl, color=colour(impl, impls))
     peak = results["peak"]["peak_gflops"]
     axes[1].axhline(peak, color="black", ls="--", lw=0.8)
     axes[0].set(xscale="log", xlabel="T", ylabel="ms per time step", title="LSTM step time per time step against T")
     axes[1].set(xscale="log", xlabel="d_h", ylabel="matmul GFLOP/s", title="LSTM throughput against d_h (dashed: peak)")
-    for ax in axes:
+    for ax, axis in zip(axes, ("T", "d_h")):
+        values = sorted({r[axis] for r in rows if r["axis"] == axis})
+        ax.set_xticks(values, [str(v) for v in values])  # the measured values, not powers of ten
+        ax.minorticks_off()
         ax.legend(fontsize=8)
     return axes
 
