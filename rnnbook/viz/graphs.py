@@ -28,6 +28,9 @@ from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
+from .style import COLOURS, MATRIX_COLOURS
+from .style import new_axes as _new_axes
+
 __all__ = ["draw_unrolled_rnn", "draw_folded_rnn", "DEFAULT_LABELS"]
 
 #: The math-text symbol (without ``$``) drawn for each kind of box and each matrix.
@@ -40,9 +43,10 @@ DEFAULT_LABELS: dict[str, str] = {
     "W_hy": "W_{hy}",
 }
 
-# One fill colour per kind of box and one colour per matrix: equal colour = same parameters.
-_BOX_COLOURS = {"x": "#dbe9f6", "h": "#fde0c5", "y": "#d9f0d3"}
-_ARROW_COLOURS = {"W_xh": "#1f77b4", "W_hh": "#d62728", "W_hy": "#2ca02c"}
+# One fill colour per kind of box and one colour per matrix (equal colour = same parameters),
+# the same in every figure of the book (rnnbook.viz.style).
+_BOX_COLOURS = COLOURS
+_ARROW_COLOURS = MATRIX_COLOURS
 
 _BOX_W, _BOX_H = 0.9, 0.6  # box width and height in data units
 _DX = 1.8  # distance between time steps
@@ -69,13 +73,6 @@ def _merge_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
     return merged
 
 
-def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt  # only when we have to make a figure
-
-    _, new_ax = plt.subplots(figsize=figsize)
-    return new_ax
 
 
 def _box(ax: Axes, cx: float, cy: float, text: str, kind: str, gid: str, dashed: bool = False) -> None:
