@@ -22,7 +22,7 @@ from typing import Any
 
 from .stats import Spread
 
-__all__ = ["glue_value", "glue_spread", "rounded", "show_source", "line_of"]
+__all__ = ["glue_value", "glue_spread", "rounded", "show_source", "line_of", "hard_wrap"]
 
 
 def rounded(value: Any, fmt: str) -> Any:
@@ -97,3 +97,19 @@ def line_of(fn: Callable[..., Any], text: str) -> int:
         if text in line:
             return number
     raise ValueError(f"no line of {fn.__qualname__} contains {text!r}")
+
+
+def hard_wrap(text: str, width: int = 100) -> str:
+    """``text`` with every line longer than ``width`` characters cut into pieces of ``width``.
+
+    For printing generated text (a language model's samples) within the book's line width:
+    unlike :func:`textwrap.fill`, nothing is moved, dropped or added except the line breaks
+    inserted at every ``width``-th character of a long line, so ``hard_wrap(t).replace("\\n", "")``
+    equals ``t.replace("\\n", "")``. Existing line breaks stay where they are.
+    """
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be an int >= 1, got {width!r}")
+    pieces = []
+    for line in text.split("\n"):
+        pieces.extend([line[i:i + width] for i in range(0, len(line), width)] or [""])
+    return "\n".join(pieces)

@@ -3,8 +3,8 @@
 The pipeline, with the shapes at each stage::
 
     text (str) --Vocabulary.encode--> ids (L_total,) int64
-         --split_train_val--> train ids, val ids        (contiguous: val is the end of the text)
-         --batchify(ids, N)--> streams (L, N)           (column n: the n-th contiguous chunk)
+         --split_train_val--> train ids, val ids    (contiguous: val is the text's end)
+         --batchify(ids, N)--> streams (L, N)       (column n: the n-th contiguous chunk)
          --bptt_windows(streams, T)--> (inputs (T, N), targets (T, N)), ...
                                                         (targets = inputs shifted by one step)
 

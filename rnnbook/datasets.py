@@ -19,9 +19,9 @@ Nothing is downloaded. Two sources:
 
 The forecasting pipeline, with the shapes at each stage::
 
-    series (L,) --chronological_split--> train (L_1,), val (L_2,), test (L_3,)   (in time order)
-      --Normalization.fit(train)--> z = (s - mean_train) / std_train          (every part, train statistics)
-      --make_windows(z, window, horizon)--> x (N, window, 1), y (N,)          (within one part only)
+    series (L,) --chronological_split--> train (L_1,), val (L_2,), test (L_3,)  (time order)
+      --Normalization.fit(train)--> z = (s - mean_train) / std_train   (train statistics)
+      --make_windows(z, window, horizon)--> x (N, window, 1), y (N,)   (within one part)
 
 ``x[i] = s[i : i + window]`` and ``y[i] = s[i + window + horizon - 1]``: the model sees ``window``
 consecutive values and predicts the value ``horizon`` steps after the last one. Windows are cut

@@ -11,7 +11,8 @@ for LSTM, three for GRU) is treated as its own ``d_h x d_h`` matrix W_hh.
 * :func:`identity_recurrent_` sets W_hh = scale * I and the biases to 0: the IRNN of Le, Jaitly
   and Hinton 2015 (meant for ``nonlinearity="relu"``).
 * :func:`forget_gate_bias_` sets an LSTM's forget-gate bias b_f (Gers et al. 2000 and
-  Jozefowicz et al. 2015 recommend a positive value such as 1).
+  Jozefowicz et al. 2015 recommend a positive value such as 1); :func:`with_forget_gate_bias`
+  does it to a freshly built model, in a form that can be sent to a worker process.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["scale_recurrent_", "orthogonal_recurrent_", "identity_recurrent_", "forget_gate_bias_", "spectral_norms"]
+__all__ = [
+    "scale_recurrent_", "orthogonal_recurrent_", "identity_recurrent_", "forget_gate_bias_", "with_forget_gate_bias",
+    "spectral_norms",
+]
 
 
 def _params(layer: Any) -> dict[str, np.ndarray]:
@@ -117,3 +121,17 @@ def forget_gate_bias_(layer: Any, value: float = 1.0) -> Any:
             b[H : 2 * H] = fill
             _assign(layer, prefix + suffix, b)
     return layer
+
+
+def with_forget_gate_bias(build: Callable[[], Any], value: float = 1.0) -> Any:
+    """``build()``, then :func:`forget_gate_bias_` with ``value`` on its recurrent layer.
+
+    The layer is the model's ``rnn`` attribute (as in :class:`rnnbook.torch.SequenceModel`) or
+    the built object itself. With ``build`` a class or ``functools.partial``,
+    ``functools.partial(with_forget_gate_bias, build, 1.0)`` is a picklable builder, so
+    :func:`rnnbook.fit.fit_seeds` and :func:`rnnbook.fit.fit_many` can train such models in
+    worker processes.
+    """
+    model = build()
+    forget_gate_bias_(getattr(model, "rnn", model), value)
+    return model

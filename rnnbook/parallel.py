@@ -54,16 +54,21 @@ def _pool(processes: int) -> concurrent.futures.ProcessPoolExecutor:
     pool = _POOLS.get(processes)
     if pool is None:
         pool = concurrent.futures.ProcessPoolExecutor(
-            processes, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts
+            processes, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
         )
         _POOLS[processes] = pool
     return pool
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C (and a notebook's interrupt, sent to the whole process group) to the
-    caller, which cancels the pending runs and shuts the pool down."""
+def _init_worker() -> None:
+    """Runs first in each worker. Workers leave Ctrl-C (and a notebook's interrupt, sent to the
+    whole process group) to the caller, which cancels the pending runs and shuts the pool down.
+    Each worker computes with one thread, unless the environment says otherwise: the workers
+    already fill the cores, and more threads per worker only oversubscribe them. (Spawned
+    workers have not loaded torch or NumPy yet, so their thread pools read these variables.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
 
 
 @atexit.register

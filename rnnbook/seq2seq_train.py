@@ -9,21 +9,33 @@ periodic held-out evaluation, recorded in the same :class:`rnnbook.fit.FitHistor
 * :func:`evaluate_seq2seq` gives the teacher-forced loss and token accuracy on a data set;
 * :func:`decode_accuracy` decodes (greedy or beam) and scores the outputs against the targets with
   :func:`rnnbook.tasks.exact_match` and :func:`rnnbook.tasks.token_accuracy`; it works for the NumPy
-  model too.
+  model too;
+* :func:`decode_by_length` decodes once and scores per source length (exact match, token accuracy
+  and the fraction of outputs of the right length), as :class:`LengthScores`;
+* :func:`fit_seq2seq_seeds` and :func:`fit_seq2seq_many` train several runs (seeds, variants) in
+  worker processes, as :func:`rnnbook.fit.fit_seeds` and :func:`rnnbook.fit.fit_many` do for
+  :func:`rnnbook.fit.fit`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch.nn import functional as F
 
-from .fit import FitHistory, _train_loop
+from .fit import FitHistory, SeedRuns, _train_loop
+from .parallel import parallel_map
 from .tasks import SEQ_BOS, SEQ_EOS, Seq2SeqData, exact_match, token_accuracy
 
-__all__ = ["fit_seq2seq", "evaluate_seq2seq", "decode_accuracy"]
+__all__ = ["fit_seq2seq", "evaluate_seq2seq", "decode_accuracy", "LengthScores", "decode_by_length",
+           "Seq2SeqRun", "fit_seq2seq_many", "fit_seq2seq_seeds"]
+
+K = TypeVar("K")
 
 
 def _as_data(data: Any, name: str) -> Seq2SeqData:
@@ -73,6 +85,13 @@ def decode_accuracy(
     """
     d = _as_data(data, "data")
     limit = int(d.tgt_out.shape[1]) if max_len is None else max_len
+    predicted = _decode_all(model, d, beam_width, limit, bos, eos, batch_size)
+    targets = d.targets()
+    return exact_match(predicted, targets), token_accuracy(predicted, targets)
+
+
+def _decode_all(model: Any, d: Seq2SeqData, beam_width: int, limit: int, bos: int, eos: int,
+                batch_size: int) -> list[Any]:
     predicted: list[Any] = []
     for start in range(0, d.num_pairs, batch_size):
         b = d.take(slice(start, start + batch_size))
@@ -81,8 +100,82 @@ def decode_accuracy(
         else:
             seqs, _ = model.beam_search(b.src, b.src_lengths, beam_width=beam_width, max_len=limit, bos=bos, eos=eos)
         predicted.extend(seqs)
+    return predicted
+
+
+@dataclass(frozen=True)
+class LengthScores:
+    """Scores of decoded sequences grouped by source length (what :func:`decode_by_length` returns).
+
+    One entry per source length present, in increasing order: ``lengths``, ``counts`` (pairs of
+    that length), ``exact`` (:func:`rnnbook.tasks.exact_match`), ``token``
+    (:func:`rnnbook.tasks.token_accuracy`) and ``right_length`` (the fraction of outputs that stop
+    where their target stops: as many tokens, the last one EOS). ``overall_*`` score all pairs together.
+    """
+
+    lengths: NDArray[np.int64]
+    counts: NDArray[np.int64]
+    exact: NDArray[np.float64]
+    token: NDArray[np.float64]
+    right_length: NDArray[np.float64]
+    overall_exact: float
+    overall_token: float
+    overall_right_length: float
+
+    def at(self, length: int) -> tuple[float, float, float]:
+        """``(exact, token, right_length)`` at one source length (KeyError if none has it)."""
+        hits = np.flatnonzero(self.lengths == length)
+        if hits.size == 0:
+            raise KeyError(f"no source of length {length}; lengths are {self.lengths.tolist()}")
+        i = int(hits[0])
+        return float(self.exact[i]), float(self.token[i]), float(self.right_length[i])
+
+
+def decode_by_length(
+    model: Any,
+    data: Any,
+    beam_width: int = 1,
+    max_len: int | None = None,
+    bos: int = SEQ_BOS,
+    eos: int = SEQ_EOS,
+    batch_size: int = 512,
+) -> LengthScores:
+    """Decode every source once (as :func:`decode_accuracy` does) and score the outputs per source length.
+
+    Returns a :class:`LengthScores`. The source length is ``data.src_lengths``; a model that keeps
+    its accuracy as the sources grow has flat ``exact`` and ``token`` rows, one whose summary is a
+    bottleneck loses accuracy with length. Works for both backends (and any object with
+    ``greedy`` / ``beam_search``), so it can run in a worker of :func:`rnnbook.parallel.parallel_map`
+    as ``functools.partial(decode_by_length, data=..., beam_width=...)``.
+    """
+    d = _as_data(data, "data")
+    limit = int(d.tgt_out.shape[1]) if max_len is None else max_len
+    predicted = _decode_all(model, d, beam_width, limit, bos, eos, batch_size)
     targets = d.targets()
-    return exact_match(predicted, targets), token_accuracy(predicted, targets)
+    src_lengths = np.asarray(d.src_lengths, dtype=np.int64)
+    lengths = np.unique(src_lengths)
+    rows: list[tuple[float, float, float]] = []
+    counts = []
+    for length in lengths:
+        idx = np.flatnonzero(src_lengths == length)
+        p = [predicted[i] for i in idx]
+        t = [targets[i] for i in idx]
+        rows.append((exact_match(p, t), token_accuracy(p, t), _right_length(p, t)))
+        counts.append(idx.size)
+    table = np.array(rows, dtype=np.float64).reshape(-1, 3)
+    return LengthScores(
+        lengths, np.array(counts, dtype=np.int64), table[:, 0], table[:, 1], table[:, 2],
+        exact_match(predicted, targets), token_accuracy(predicted, targets), _right_length(predicted, targets),
+    )
+
+
+def _right_length(predicted: list[Any], targets: list[Any]) -> float:
+    """The fraction of predictions that end (with the target's last token, EOS) where their target ends."""
+    right = 0
+    for p, t in zip(predicted, targets):
+        p, t = np.asarray(p).reshape(-1), np.asarray(t).reshape(-1)
+        right += p.size == t.size and p.size > 0 and p[-1] == t[-1]
+    return right / len(targets)
 
 
 def fit_seq2seq(
@@ -121,3 +214,64 @@ def fit_seq2seq(
         steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer, clip=clip,
         eval_every=eval_every, seed=seed, progress=progress,
     )
+
+
+@dataclass(frozen=True)
+class Seq2SeqRun:
+    """One training run for :func:`fit_seq2seq_many`: ``torch.manual_seed(seed)``, ``model = build()``,
+    then ``fit_seq2seq(model, data, seed=seed, **fit_kwargs)``. ``build`` must be picklable (a class
+    or ``functools.partial`` of one, e.g. ``partial(Seq2Seq, 13, 13, 64, attention=True)``) when the
+    runs go to worker processes."""
+
+    build: Callable[[], torch.nn.Module]
+    data: Any
+    seed: int = 0
+    fit_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def _fit_seq2seq_run(run: Seq2SeqRun) -> tuple[dict[str, torch.Tensor], FitHistory]:
+    torch.manual_seed(run.seed)
+    model = run.build()
+    history = fit_seq2seq(model, run.data, seed=run.seed, **{"progress": False, **run.fit_kwargs})
+    return model.state_dict(), history
+
+
+def fit_seq2seq_many(
+    runs: Mapping[K, Seq2SeqRun], processes: int | None = None
+) -> dict[K, tuple[torch.nn.Module, FitHistory]]:
+    """Train every :class:`Seq2SeqRun` and return ``{key: (model, history)}`` in the order given.
+
+    Up to ``processes`` worker processes (default: one per CPU, see
+    :func:`rnnbook.parallel.parallel_map`) train the runs at once; each run seeds itself, so the
+    results are the same for any number of processes. The trained weights come back from the
+    workers and are loaded into a fresh ``build()``.
+    """
+    keys = list(runs)
+    results = parallel_map(_fit_seq2seq_run, [runs[k] for k in keys], processes)
+    out: dict[K, tuple[torch.nn.Module, FitHistory]] = {}
+    for key, (state, history) in zip(keys, results):
+        torch.manual_seed(runs[key].seed)
+        model = runs[key].build()
+        model.load_state_dict(state)
+        out[key] = (model, history)
+    return out
+
+
+def fit_seq2seq_seeds(
+    build: Callable[[], torch.nn.Module],
+    data: Any,
+    *,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    processes: int | None = None,
+    **fit_kwargs: Any,
+) -> SeedRuns:
+    """One encoder-decoder per seed: ``torch.manual_seed(seed)``, ``build()``, ``fit_seq2seq(..., seed=seed)``.
+
+    The seed fixes the initial weights and the order of the mini-batches; ``fit_kwargs`` go to
+    :func:`fit_seq2seq` (``steps``, ``batch_size``, ``lr``, ``clip``, ``eval_data``, ...). Returns a
+    :class:`rnnbook.fit.SeedRuns`, as :func:`rnnbook.fit.fit_seeds` does.
+    """
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    done = fit_seq2seq_many({seed: Seq2SeqRun(build, data, seed, fit_kwargs) for seed in seeds}, processes)
+    return SeedRuns(tuple(seeds), [done[s][0] for s in seeds], [done[s][1] for s in seeds])

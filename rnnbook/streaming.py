@@ -67,20 +67,24 @@ def _check_step_input(model: Any, x_t: Any) -> Tensor:
     return x_t
 
 
-def stream_step(model: Any, x_t: Tensor, state: StreamState = None) -> tuple[Tensor, StreamState]:
-    """Advance a streaming model by one step: ``x_t`` ``(N, d_x)`` and the carried state -> ``(y_t (N, d_h), state)``.
+def stream_step(
+    model: Any, x_t: Tensor, state: StreamState = None
+) -> tuple[Tensor, StreamState]:
+    """Advance a streaming model by one step: ``x_t`` ``(N, d_x)`` and the carried state
+    -> ``(y_t (N, d_h), state)``.
 
     Args:
-        model: a unidirectional recurrent layer of :mod:`rnnbook.torch` or :mod:`torch.nn` (called
-            on the length-1 sequence ``x_t`` with ``hx = state``; minGRU and minLSTM in their
-            ``"sequential"`` mode), or a :class:`~rnnbook.torch.CausalTransformer` (its ``step``
-            with ``state`` as the KV cache).
+        model: a unidirectional recurrent layer of :mod:`rnnbook.torch` or
+            :mod:`torch.nn` (called on the length-1 sequence ``x_t`` with
+            ``hx = state``; minGRU and minLSTM in their ``"sequential"`` mode), or a
+            :class:`~rnnbook.torch.CausalTransformer` (its ``step`` with ``state`` as
+            the KV cache).
         x_t: the new input, ``(N, d_x)``.
         state: what the previous call returned (``None`` at the start of a sequence).
 
     Returns:
-        ``y_t`` ``(N, d_h)`` (the top layer's new state; the Transformer's output of width
-        ``d_model``) and the state to pass to the next call.
+        ``y_t`` ``(N, d_h)`` (the top layer's new state; the Transformer's output of
+        width ``d_model``) and the state to pass to the next call.
     """
     _check_streamable(model)
     x_t = _check_step_input(model, x_t)

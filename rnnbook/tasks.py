@@ -3,8 +3,8 @@
 * Adding problem (Hochreiter & Schmidhuber 1997): a sequence of random numbers and a marker
   channel with two 1s; predict the sum of the two marked numbers. The distance between the
   markers is the dependency length.
-* Copy memory (Hochreiter & Schmidhuber 1997; Arjovsky et al. 2016): read 10 digits, wait
-  ``T`` steps, then write the 10 digits back.
+* Copy memory (Hochreiter & Schmidhuber 1997; Arjovsky et al. 2016): read 10 digits (or a
+  shorter payload of ``num_digits``), wait ``T`` steps, then write the digits back.
 * Selective copy (Gu & Dao 2024): like copy memory, but the digits are scattered at random
   positions among blanks, so what to remember depends on the content.
 
@@ -44,6 +44,8 @@ from ._shapes import positive_int
 
 __all__ = [
     "adding_problem", "adding_problem_baseline_mse", "copy_memory", "copy_memory_chance_loss",
+    "copy_memory_chance_accuracy", "anbn", "anbn_strings", "anbn_counted",
+    "ANBN_PAD", "ANBN_A", "ANBN_B", "ANBN_END", "ANBN_VOCAB_SIZE",
     "selective_copy", "SELECTIVE_BLANK", "SELECTIVE_RECALL", "SELECTIVE_VOCAB_SIZE",
     "COPY_DIGITS", "COPY_BLANK", "COPY_DELIMITER", "COPY_VOCAB_SIZE",
     "SEQ_PAD", "SEQ_BOS", "SEQ_EOS", "SEQ_FIRST_DIGIT", "SEQ_VOCAB_SIZE", "Seq2SeqData",
@@ -114,48 +116,149 @@ def adding_problem_baseline_mse() -> float:
 
 
 def copy_memory(
-    num_samples: int, T: int, seed: int | None = 0, fill_recall_with_delimiter: bool = False
+    num_samples: int, T: int, seed: int | None = 0, fill_recall_with_delimiter: bool = False,
+    num_digits: int = COPY_DIGITS,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """The copy-memory task: ``x`` and ``y``, both ``(N, T + 20)`` int64, batch first.
+    """The copy-memory task: ``x`` and ``y``, both ``(N, T + 2 K)`` int64, batch first, ``K = num_digits``.
 
-    Input ``x``: 10 digits drawn uniformly from {1, ..., 8}, then ``T - 1`` blanks (0), then the
-    delimiter 9, then 10 blanks during which the model must answer. Target ``y``: ``T + 10``
-    blanks, then the 10 digits. So the last digit must be carried ``T + 10`` steps. Symbols
-    are 0..9 (:data:`COPY_VOCAB_SIZE`); train with cross-entropy over all ``T + 20`` steps.
+    Input ``x``: ``K`` digits (10 by default, as in Bai et al.) drawn uniformly from {1, ..., 8},
+    then ``T - 1`` blanks (0), then the delimiter 9, then ``K`` blanks during which the model
+    must answer. Target ``y``: ``T + K`` blanks, then the ``K`` digits. So the last digit must be
+    carried ``T + K`` steps. Symbols are 0..9 (:data:`COPY_VOCAB_SIZE`); train with
+    cross-entropy over all ``T + 2 K`` steps.
 
     Args:
-        num_samples: ``N``; T: the blank length, at least 1; seed: for ``default_rng``.
-        fill_recall_with_delimiter: Bai et al.'s released code feeds 9 at all 11 last input
+        num_samples: ``N``; T: the blank length (the delay), at least 1; seed: for ``default_rng``.
+        fill_recall_with_delimiter: Bai et al.'s released code feeds 9 at all ``K + 1`` last input
             steps (the delimiter, then 9 instead of blanks while recalling); True does that.
             It changes no target and no chance level.
+        num_digits: ``K``, the payload, at least 1 (default :data:`COPY_DIGITS` = 10).
     """
     n = positive_int("num_samples", num_samples, 1)
     t = positive_int("T", T, 1)
+    k = positive_int("num_digits", num_digits, 1)
     rng = np.random.default_rng(seed)
-    digits = rng.integers(1, 9, size=(n, COPY_DIGITS))  # 1..8
-    x = np.full((n, t + 2 * COPY_DIGITS), COPY_BLANK, dtype=np.int64)
-    x[:, :COPY_DIGITS] = digits
-    recall_start = COPY_DIGITS + t - 1  # the delimiter's position
+    digits = rng.integers(1, 9, size=(n, k))  # 1..8
+    x = np.full((n, t + 2 * k), COPY_BLANK, dtype=np.int64)
+    x[:, :k] = digits
+    recall_start = k + t - 1  # the delimiter's position
     x[:, recall_start] = COPY_DELIMITER
     if fill_recall_with_delimiter:
         x[:, recall_start:] = COPY_DELIMITER
     y = np.full_like(x, COPY_BLANK)
-    y[:, t + COPY_DIGITS :] = digits
+    y[:, t + k :] = digits
     return x, y
 
 
-def copy_memory_chance_loss(T: int) -> float:
-    """The best memoryless predictor's cross-entropy, nats per step over all ``T + 20`` steps: ``10 ln 8 / (T + 20)``.
+def copy_memory_chance_loss(T: int, num_digits: int = COPY_DIGITS) -> float:
+    """The best memoryless predictor's cross-entropy, nats per step over all ``T + 2 K`` steps: ``K ln 8 / (T + 2 K)``.
 
-    Derivation: a model that remembers no digit can still learn the layout: predict the blank
-    with probability 1 wherever the target is blank (``T + 10`` steps, loss ``-ln 1 = 0``), and
-    during the 10 recall steps spread probability uniformly over the 8 digits (loss ``ln 8``
-    each, the best possible without memory because the digits are uniform and independent).
-    The mean over the ``T + 20`` steps is ``10 ln 8 / (T + 20)``: 0.0204 for T = 1000, the loss
-    at which Bai et al. report LSTM, GRU and plain RNN all stuck.
+    Derivation (``K = num_digits``, 10 by default): a model that remembers no digit can still
+    learn the layout: predict the blank with probability 1 wherever the target is blank
+    (``T + K`` steps, loss ``-ln 1 = 0``), and during the ``K`` recall steps spread probability
+    uniformly over the 8 digits (loss ``ln 8`` each, the best possible without memory because
+    the digits are uniform and independent). The mean over the ``T + 2 K`` steps is
+    ``K ln 8 / (T + 2 K)``; for ``K = 10`` that is ``10 ln 8 / (T + 20)``, 0.0204 for T = 1000,
+    the loss at which Bai et al. report LSTM, GRU and plain RNN all stuck.
     """
     t = positive_int("T", T, 1)
-    return COPY_DIGITS * math.log(8) / (t + 2 * COPY_DIGITS)
+    k = positive_int("num_digits", num_digits, 1)
+    return k * math.log(8) / (t + 2 * k)
+
+
+def copy_memory_chance_accuracy(T: int, num_digits: int = COPY_DIGITS) -> float:
+    """The memoryless predictor's accuracy over all ``T + 2 K`` steps: ``(T + K + K / 8) / (T + 2 K)``.
+
+    It gets every blank right (``T + K`` steps) and, guessing among the 8 digits, one recalled
+    digit in 8 on average.
+    """
+    t = positive_int("T", T, 1)
+    k = positive_int("num_digits", num_digits, 1)
+    return (t + k + k / 8) / (t + 2 * k)
+
+
+# ----------------------------------------------------------------- counting: a^n b^n
+ANBN_PAD = 0
+"""Padding after the end symbol (also the target there) in the a^n b^n task."""
+ANBN_A = 1
+"""The symbol ``a``."""
+ANBN_B = 2
+"""The symbol ``b``."""
+ANBN_END = 3
+"""The end-of-string symbol ``$`` that follows the last ``b``."""
+ANBN_VOCAB_SIZE = 4
+
+
+def anbn_strings(ns: ArrayLike, length: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The strings ``a^n b^n $`` for the given ``n`` (one row each), as next-symbol prediction data.
+
+    Returns ``(x, y)``, both ``(len(ns), L)`` int64 with ``L = length`` (default ``2 max(ns) + 1``):
+    ``x`` is ``a`` (:data:`ANBN_A`) ``n`` times, ``b`` (:data:`ANBN_B`) ``n`` times, the end symbol
+    (:data:`ANBN_END`), then padding (:data:`ANBN_PAD`); ``y[:, t] = x[:, t + 1]`` is the next
+    symbol (padding after the last step). Each ``n`` must be at least 1, and ``length`` at least
+    ``2 max(ns) + 1``.
+    """
+    n = np.asarray(ns)
+    if n.ndim != 1 or n.size == 0 or not np.issubdtype(n.dtype, np.integer):
+        raise ValueError(f"ns must be a non-empty 1-D array of ints, got {np.asarray(ns)!r}")
+    if n.min() < 1:
+        raise ValueError(f"every n must be >= 1, got {int(n.min())}")
+    need = 2 * int(n.max()) + 1
+    total = need if length is None else positive_int("length", length, need)
+    t = np.arange(total)[None, :]
+    x = np.full((n.size, total), ANBN_PAD, dtype=np.int64)
+    x[t < n[:, None]] = ANBN_A
+    x[(t >= n[:, None]) & (t < 2 * n[:, None])] = ANBN_B
+    x[t == 2 * n[:, None]] = ANBN_END
+    y = np.full_like(x, ANBN_PAD)
+    y[:, :-1] = x[:, 1:]
+    return x, y
+
+
+def anbn(
+    num_samples: int, n_max: int, n_min: int = 1, seed: int | None = 0, length: int | None = None
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """The counting language ``a^n b^n`` (Gers & Schmidhuber 2001; Weiss et al. 2018) as next-symbol prediction.
+
+    Draws ``n`` uniformly from ``[n_min, n_max]`` for each of ``num_samples`` strings with
+    ``numpy.random.default_rng(seed)`` and returns ``(x, y, n)`` as :func:`anbn_strings` lays
+    them out (``L = 2 n_max + 1`` unless ``length`` is given). Train with cross-entropy over all
+    steps (a model with ``vocab_size=ANBN_VOCAB_SIZE`` and a read-out at every step).
+
+    While the ``a`` s come, the next symbol is ``a`` or ``b`` by chance; once the first ``b`` has
+    been read, every next symbol is determined: ``n - 1`` more ``b`` s and then the end. Predicting
+    the end at the right step needs a count of the ``a`` s, which a finite-state machine cannot
+    keep for every ``n``; :func:`anbn_counted` scores exactly these determined steps.
+    """
+    count = positive_int("num_samples", num_samples, 1)
+    lo = positive_int("n_min", n_min, 1)
+    hi = positive_int("n_max", n_max, 1)
+    if hi < lo:
+        raise ValueError(f"n_max must be >= n_min, got n_min={lo}, n_max={hi}")
+    n = np.random.default_rng(seed).integers(lo, hi + 1, size=count)
+    x, y = anbn_strings(n, 2 * hi + 1 if length is None else length)
+    return x, y, n
+
+
+def anbn_counted(predicted: ArrayLike, n: ArrayLike) -> NDArray[np.bool_]:
+    """Whether each string's determined next symbols were all predicted: one bool per row.
+
+    ``predicted`` ``(M, L)`` holds the predicted next symbol at every step (the arg-max of a
+    model's output) for the strings ``a^n b^n $`` of :func:`anbn_strings`, ``n`` ``(M,)`` their
+    ``n``. A row counts as right when, at every step from the first ``b`` on (0-based steps
+    ``n .. 2 n - 1``), the prediction is the true next symbol: ``b`` for ``n - 1`` steps and then
+    the end. The steps before are not scored, since there the next symbol is not determined.
+    """
+    pred = np.asarray(predicted)
+    counts = np.asarray(n)
+    if pred.ndim != 2 or counts.shape != (pred.shape[0],):
+        raise ValueError(f"predicted must be (M, L) and n (M,), got shapes {pred.shape} and {counts.shape}")
+    if counts.min() < 1 or pred.shape[1] < 2 * int(counts.max()):
+        raise ValueError("every n must be >= 1 and predicted must cover the steps up to 2 n - 1")
+    t = np.arange(pred.shape[1])[None, :]
+    scored = (t >= counts[:, None]) & (t < 2 * counts[:, None])
+    truth = np.where(t < 2 * counts[:, None] - 1, ANBN_B, ANBN_END)
+    return np.all((pred == truth) | ~scored, axis=1)
 
 
 SELECTIVE_BLANK = 0
@@ -211,10 +314,10 @@ class Seq2SeqData(NamedTuple):
 
     For a source ``x_1..x_S`` and a target ``y_1..y_L``::
 
-        src     = x_1 .. x_S, PAD ...                (N, S_max)   int64
-        tgt_in  = BOS, y_1 .. y_L, PAD ...           (N, T_max)   the decoder's inputs (teacher forcing)
-        tgt_out = y_1 .. y_L, EOS, PAD ...           (N, T_max)   what it must predict at each step
-        tgt_mask = True on the L + 1 real target steps, False on padding   (N, T_max) bool
+        src      = x_1 .. x_S, PAD ...        (N, S_max)  int64
+        tgt_in   = BOS, y_1 .. y_L, PAD ...   (N, T_max)  decoder inputs (teacher forcing)
+        tgt_out  = y_1 .. y_L, EOS, PAD ...   (N, T_max)  what it must predict at each step
+        tgt_mask = True on the L + 1 real target steps, False on padding  (N, T_max) bool
     """
 
     src: NDArray[np.int64]

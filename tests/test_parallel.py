@@ -55,3 +55,16 @@ def test_fit_seeds_same_in_one_or_two_processes():
     assert s.low == min(finals) and s.high == max(finals)
     with pytest.raises(ValueError, match="metric"):
         one.final("steps")
+
+
+def _threads(_):
+    import torch
+
+    return torch.get_num_threads()
+
+
+def test_workers_compute_with_one_thread_each(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    from rnnbook import parallel
+
+    assert parallel.parallel_map(_threads, [0, 1], processes=2) == [1, 1]

@@ -121,6 +121,9 @@ def failed_cells(junit_xml: pathlib.Path) -> dict[str, list[str]]:
     return failures
 
 
+LOGS = ROOT / "_build" / "reproducibility"  # one pytest log per environment
+
+
 def run_environment(env: Environment, notebooks: list[pathlib.Path]) -> tuple[dict[str, list[str]], float, str]:
     """Run nbval over ``notebooks`` under ``env``; the differing cells, seconds, and any error text."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,6 +134,10 @@ def run_environment(env: Environment, notebooks: list[pathlib.Path]) -> tuple[di
         run = subprocess.run(command, cwd=ROOT, env={**os.environ, **env.variables},
                              capture_output=True, text=True)
         seconds = time.perf_counter() - start
+        # nbval's report of each differing cell (what was stored, what came): read it to see
+        # which digits moved.
+        LOGS.mkdir(parents=True, exist_ok=True)
+        (LOGS / f"{env.name}.log").write_text(run.stdout + run.stderr)
         if not report.exists():
             return {}, seconds, run.stdout[-2000:] + run.stderr[-2000:]
         return failed_cells(report), seconds, ""
@@ -192,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             if error:
                 errors[env.name] = error
             n = sum(len(v) for v in results[env.name].values())
-            print(f"{env.name}: {n} differing cells, {seconds:.0f} s"
+            print(f"{env.name}: {n} differing cells, {seconds:.0f} s (log: {LOGS.relative_to(ROOT) / (env.name + '.log')})"
                   + (" (the run failed to start)" if error else ""), flush=True)
     names = [e.name for e in envs]
     print()

@@ -3,15 +3,15 @@
 At decoder step t, with the decoder's previous state s_{t-1} (the query) and the encoder's
 annotations h_1 .. h_S (the values; only j < length are real)::
 
-    e_tj     = v^T tanh(W_a s_{t-1} + U_a h_j + b_a)            scores, (N, S)
-    alpha_tj = exp(e_tj) / sum_{k < length} exp(e_tk)          for j < length, exactly 0 on padding
-    c_t      = sum_j alpha_tj h_j                              the context vector, (N, d_k)
+    e_tj     = v^T tanh(W_a s_{t-1} + U_a h_j + b_a)     scores, (N, S)
+    alpha_tj = exp(e_tj) / sum_{k < length} exp(e_tk)   for j < length, exactly 0 on padding
+    c_t      = sum_j alpha_tj h_j                       the context vector, (N, d_k)
 
 Parameters (names as in :class:`rnnbook.torch.AdditiveAttention`, three bias-free / biased
 ``torch.nn.Linear`` s)::
 
-    W_a = query.weight  (d_a, d_q)      U_a = key.weight  (d_a, d_k)     b_a = key.bias  (d_a,)
-    v   = energy.weight (1, d_a)
+    W_a = query.weight  (d_a, d_q)      U_a = key.weight  (d_a, d_k)
+    b_a = key.bias      (d_a,)          v   = energy.weight (1, d_a)
 
 ``U_a h_j + b_a`` does not depend on t, so it is computed once per source (:meth:`AdditiveAttention.project_keys`).
 Backward through one step, with ``z_tj = tanh(...)`` and dL/dc_t given::
@@ -19,7 +19,8 @@ Backward through one step, with ``z_tj = tanh(...)`` and dL/dc_t given::
     dL/dalpha_tj = h_j . dL/dc_t            dL/dh_j += alpha_tj dL/dc_t
     dL/de_tj     = alpha_tj (dL/dalpha_tj - sum_k alpha_tk dL/dalpha_tk)     (0 on padding)
     dL/dpre_tj   = dL/de_tj v * (1 - z_tj^2)
-    dL/ds_{t-1}  = W_a^T sum_j dL/dpre_tj    dL/dW_a = sum_j dL/dpre_tj s_{t-1}^T    dL/dv = sum_j dL/de_tj z_tj
+    dL/ds_{t-1}  = W_a^T sum_j dL/dpre_tj    dL/dW_a = sum_j dL/dpre_tj s_{t-1}^T
+    dL/dv        = sum_j dL/de_tj z_tj
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 For characters ``c_1 .. c_T`` from a vocabulary of size ``V`` (= d_x = d_y), at every step::
 
-    x_t = onehot(c_t)                            (V,)   so W_xh x_t is column c_t of W_xh: an embedding
+    x_t = onehot(c_t)                            (V,)   W_xh x_t = column c_t of W_xh
     h_t = RNN / LSTM / GRU step(x_t, h_{t-1})    (d_h,)
     y_t = W_hy h_t + b_y                         (V,)   logits for c_{t+1}
     L   = mean over t and the batch of cross-entropy(y_t, c_{t+1})

@@ -2,18 +2,20 @@
 
 Book notation (column vectors; code uses batch rows, so ``W h`` is ``h @ W.T``)::
 
-    r_t = sigmoid(W_xr x_t + b_xr + W_hr h_{t-1} + b_hr)          reset gate
-    z_t = sigmoid(W_xz x_t + b_xz + W_hz h_{t-1} + b_hz)          update gate
-    n_t = tanh(W_xn x_t + b_xn + r_t * (W_hn h_{t-1} + b_hn))     candidate, reset AFTER the matmul
-                                                                  (torch.nn, cuDNN; reset_after=True)
-    n_t = tanh(W_xn x_t + b_xn + W_hn (r_t * h_{t-1}) + b_hn)     candidate, reset BEFORE the matmul
-                                                                  (Cho et al. 2014; reset_after=False)
+    r_t = sigmoid(W_xr x_t + b_xr + W_hr h_{t-1} + b_hr)       reset gate
+    z_t = sigmoid(W_xz x_t + b_xz + W_hz h_{t-1} + b_hz)       update gate
+    n_t = tanh(W_xn x_t + b_xn + r_t * (W_hn h_{t-1} + b_hn))  candidate, reset AFTER W_hn
+                                                    (torch.nn, cuDNN; reset_after=True)
+    n_t = tanh(W_xn x_t + b_xn + W_hn (r_t * h_{t-1}) + b_hn)  candidate, reset BEFORE W_hn
+                                                    (Cho et al. 2014; reset_after=False)
     h_t = (1 - z_t) * n_t + z_t * h_{t-1}
 
 Parameters, in torch.nn's layout (gate order r, z, n)::
 
-    weight_ih_l{k} = [W_xr; W_xz; W_xn]  (3 d_h, d_x)     weight_hh_l{k} = [W_hr; W_hz; W_hn]  (3 d_h, d_h)
-    bias_ih_l{k} = [b_xr; b_xz; b_xn]    bias_hh_l{k} = [b_hr; b_hz; b_hn]
+    weight_ih_l{k} = [W_xr; W_xz; W_xn]  (3 d_h, d_x)
+    weight_hh_l{k} = [W_hr; W_hz; W_hn]  (3 d_h, d_h)
+    bias_ih_l{k}   = [b_xr; b_xz; b_xn]  (3 d_h,)
+    bias_hh_l{k}   = [b_hr; b_hz; b_hn]  (3 d_h,)
 
 Unlike the RNN and the LSTM, the two biases of the n block are not interchangeable when the reset
 gate multiplies ``W_hn h + b_hn``, so their gradients differ.
@@ -32,19 +34,26 @@ __all__ = ["GRU", "gru_step_forward", "gru_step_backward"]
 
 
 def gru_step_forward(
-    xw_t: Array, h_prev: Array, weight_hh: Array, bias_hh: Array | None, reset_after: bool = True
+    xw_t: Array,
+    h_prev: Array,
+    weight_hh: Array,
+    bias_hh: Array | None,
+    reset_after: bool = True,
 ) -> tuple[Array, Array, Array]:
     """One GRU step.
 
     Args:
-        xw_t: ``(N, 3 d_h)``, the input term ``W_x[r,z,n] x_t + b_ih``, precomputed for all steps.
+        xw_t: ``(N, 3 d_h)``, the input term ``W_x[r,z,n] x_t + b_ih``,
+            precomputed for all steps.
         h_prev: ``(N, d_h)``, ``h_{t-1}``.
         weight_hh: ``(3 d_h, d_h)``; bias_hh: ``(3 d_h,)`` or None.
-        reset_after: apply ``r_t`` after ``W_hn`` (torch.nn) or before it (Cho et al. 2014).
+        reset_after: apply ``r_t`` after ``W_hn`` (torch.nn) or before it
+            (Cho et al. 2014).
 
     Returns:
-        ``(h_t, gates, hw_n)``: ``gates = [r_t, z_t, n_t]`` ``(N, 3 d_h)`` and ``hw_n`` ``(N, d_h)``,
-        the recurrent term of the candidate (``W_hn h_{t-1} + b_hn`` when ``reset_after``, else
+        ``(h_t, gates, hw_n)``: ``gates = [r_t, z_t, n_t]`` ``(N, 3 d_h)`` and
+        ``hw_n`` ``(N, d_h)``, the recurrent term of the candidate
+        (``W_hn h_{t-1} + b_hn`` when ``reset_after``, else
         ``W_hn (r_t * h_{t-1}) + b_hn``), kept for the backward step.
     """
     H = h_prev.shape[-1]
@@ -63,7 +72,8 @@ def gru_step_forward(
     hw_n = hw[:, 2 * H :]
     if bias_hh is not None:
         hw_n += bias_hh[2 * H :]
-    gates[:, 2 * H :] = tanh(xw_t[:, 2 * H :] + (r * hw_n if reset_after else hw_n))  # n_t
+    reset = r * hw_n if reset_after else hw_n  # r_t applied before W_hn or after
+    gates[:, 2 * H :] = tanh(xw_t[:, 2 * H :] + reset)  # n_t
     n = gates[:, 2 * H :]
     h_t = (1.0 - z) * n + z * h_prev
     return h_t, gates, hw_n

@@ -23,7 +23,7 @@ Backward through one step, with dL/dh_t and dL/dc_t the totals reaching the step
     dL/do_t = dL/dh_t * tanh(c_t)
     dL/dc_t += dL/dh_t * o_t * (1 - tanh(c_t)^2)
     dL/di_t = dL/dc_t * g_t      dL/dg_t = dL/dc_t * i_t      dL/df_t = dL/dc_t * c_{t-1}
-    dL/dc_{t-1} = dL/dc_t * f_t                              (the cell-state path: only a product with f_t)
+    dL/dc_{t-1} = dL/dc_t * f_t          (the cell-state path: only a product with f_t)
     dL/da_t = [dL/di_t i_t(1-i_t); dL/df_t f_t(1-f_t); dL/dg_t (1-g_t^2); dL/do_t o_t(1-o_t)]
     dL/dh_{t-1} = W_hh^T dL/da_t
 """
@@ -41,23 +41,31 @@ __all__ = ["LSTM", "lstm_step_forward", "lstm_step_backward"]
 
 
 def lstm_step_forward(
-    xw_t: Array, h_prev: Array, c_prev: Array, weight_hh: Array, bias_hh: Array | None, out: Array | None = None
+    xw_t: Array,
+    h_prev: Array,
+    c_prev: Array,
+    weight_hh: Array,
+    bias_hh: Array | None,
+    out: Array | None = None,
 ) -> tuple[Array, Array, Array]:
     """One LSTM step.
 
     Args:
-        xw_t: ``(N, 4 d_h)``, the input term ``W_x[i,f,g,o] x_t + b_ih``, precomputed for all steps.
+        xw_t: ``(N, 4 d_h)``, the input term ``W_x[i,f,g,o] x_t + b_ih``,
+            precomputed for all steps.
         h_prev, c_prev: ``(N, d_h)``, ``h_{t-1}`` and ``c_{t-1}``.
-        weight_hh: ``(4 d_h, d_h)``; bias_hh: ``(4 d_h,)`` or None (the layer adds ``b_hh`` into
-            ``xw_t`` with ``b_ih``, once for all steps, and passes None).
-        out: optional ``(N, 4 d_h)`` array that receives ``gates`` (the layer passes its slot for
-            step t, so the step allocates nothing of that size).
+        weight_hh: ``(4 d_h, d_h)``; bias_hh: ``(4 d_h,)`` or None (the layer adds
+            ``b_hh`` into ``xw_t`` with ``b_ih``, once for all steps, and passes None).
+        out: optional ``(N, 4 d_h)`` array that receives ``gates`` (the layer passes
+            its slot for step t, so the step allocates nothing of that size).
 
     Returns:
-        ``(h_t, c_t, gates)`` with ``gates = [i_t, f_t, g_t, o_t]`` concatenated, ``(N, 4 d_h)``.
+        ``(h_t, c_t, gates)`` with ``gates = [i_t, f_t, g_t, o_t]`` concatenated,
+        ``(N, 4 d_h)``.
     """
     H = h_prev.shape[-1]
-    a_t = np.matmul(h_prev, weight_hh.T, out=out)  # all four gates' recurrent terms in one matmul
+    # all four gates' recurrent terms in one matmul
+    a_t = np.matmul(h_prev, weight_hh.T, out=out)
     a_t += xw_t  # a_t = xw_t + W_hh h_{t-1}: the pre-activations of i, f, g, o
     if bias_hh is not None:
         a_t += bias_hh
@@ -72,20 +80,27 @@ def lstm_step_forward(
 
 
 def lstm_step_backward(
-    dh_t: Array, dc_t: Array, gates: Array, c_prev: Array, tanh_c: Array, weight_hh: Array, out: Array | None = None
+    dh_t: Array,
+    dc_t: Array,
+    gates: Array,
+    c_prev: Array,
+    tanh_c: Array,
+    weight_hh: Array,
+    out: Array | None = None,
 ) -> tuple[Array, Array, Array]:
     """Backward through one LSTM step.
 
     Args:
-        dh_t, dc_t: ``(N, d_h)``, total gradients reaching ``h_t`` and ``c_t`` from later steps and outputs.
+        dh_t, dc_t: ``(N, d_h)``, total gradients reaching ``h_t`` and ``c_t`` from
+            later steps and outputs.
         gates: ``(N, 4 d_h)``, ``[i_t, f_t, g_t, o_t]`` from the forward step.
         c_prev: ``(N, d_h)``, ``c_{t-1}``; tanh_c: ``(N, d_h)``, ``tanh(c_t)``.
         weight_hh: ``(4 d_h, d_h)``.
         out: optional ``(N, 4 d_h)`` array that receives ``da_t``.
 
     Returns:
-        ``(da_t, dh_prev, dc_prev)``: the gates' pre-activation gradient ``(N, 4 d_h)`` and the
-        gradients flowing to ``h_{t-1}`` and ``c_{t-1}``.
+        ``(da_t, dh_prev, dc_prev)``: the gates' pre-activation gradient
+        ``(N, 4 d_h)`` and the gradients flowing to ``h_{t-1}`` and ``c_{t-1}``.
     """
     i, f, g, o = gate_blocks(gates, 4)
     d_o = dh_t * tanh_c

@@ -4,10 +4,10 @@ An optimiser holds ``params``, a dict ``name -> array``, and ``step(grads)`` upd
 arrays IN PLACE from ``grads``, a dict with the same names and shapes. Written with ``p`` a
 parameter, ``g`` its gradient, ``lr`` the learning rate and ``t`` the step number (from 1)::
 
-    SGD      v = mu v + g                        p = p - lr v           (v = 0 at first; mu = 0: plain SGD)
-    Adagrad  G = G + g^2                         p = p - lr g / (sqrt(G) + eps)
-    Adam     m = b1 m + (1 - b1) g               v = b2 v + (1 - b2) g^2
-             m_hat = m / (1 - b1^t)              v_hat = v / (1 - b2^t)
+    SGD      v = mu v + g                  p = p - lr v     (v = 0 at first; mu = 0: plain SGD)
+    Adagrad  G = G + g^2                   p = p - lr g / (sqrt(G) + eps)
+    Adam     m = b1 m + (1 - b1) g         v = b2 v + (1 - b2) g^2
+             m_hat = m / (1 - b1^t)        v_hat = v / (1 - b2^t)
              p = p - lr m_hat / (sqrt(v_hat) + eps)
 
 These are exactly :mod:`torch.optim`'s formulas (no weight decay, no dampening, no Nesterov).

@@ -62,8 +62,10 @@ def rnn_step_forward(xw_t: Array, h_prev: Array, weight_hh: Array, bias_hh: Arra
     return _ACTIVATIONS[nonlinearity][0](a_t)
 
 
-def rnn_step_backward(dh_t: Array, h_t: Array, weight_hh: Array, nonlinearity: str) -> tuple[Array, Array]:
-    """Backward through one step: from dL/dh_t to dL/da_t and the recurrent part of dL/dh_{t-1}.
+def rnn_step_backward(
+    dh_t: Array, h_t: Array, weight_hh: Array, nonlinearity: str
+) -> tuple[Array, Array]:
+    """Backward through one step: from dL/dh_t to dL/da_t and to dL/dh_{t-1}'s recurrent part.
 
     Args:
         dh_t: ``(N, d_h)``, the total gradient reaching ``h_t``.
@@ -71,7 +73,8 @@ def rnn_step_backward(dh_t: Array, h_t: Array, weight_hh: Array, nonlinearity: s
         weight_hh: ``(d_h, d_h)``, ``W_hh``.
 
     Returns:
-        ``(da_t, dh_prev)``: ``da_t = dh_t * f'(a_t)`` and ``dh_prev = W_hh^T da_t``, both ``(N, d_h)``.
+        ``(da_t, dh_prev)``: ``da_t = dh_t * f'(a_t)`` and ``dh_prev = W_hh^T da_t``,
+        both ``(N, d_h)``.
     """
     da_t = dh_t * _ACTIVATIONS[nonlinearity][1](h_t)
     return da_t, da_t @ weight_hh
@@ -121,8 +124,13 @@ class RNN(RecurrentLayer):
             hs[t + 1] = keep_state(mask, t, h_new, hs[t])  # h_t = m_t h_new + (1 - m_t) h_{t-1}
         return hs[1:], (hs[-1],), (x, hs, w, mask)
 
-    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights, State]:
-        """BPTT through one layer and direction; returns ``(dL/dx, (dL/dh_0,), parameter gradients, (dL/dh_t for all t,))``."""
+    def _sequence_backward(
+        self, d_out: Array, d_state_T: State, cache: Any
+    ) -> tuple[Array, State, Weights, State]:
+        """BPTT through one layer and direction.
+
+        Returns ``(dL/dx, (dL/dh_0,), parameter gradients, (dL/dh_t for all t,))``.
+        """
         x, hs, w, mask = cache
         T = x.shape[0]
         da = np.empty_like(d_out)  # dL/da_t for every t
@@ -130,8 +138,12 @@ class RNN(RecurrentLayer):
         (dh_next,) = d_state_T  # gradient reaching h_T from outside (h_n)
         for t in reversed(range(T)):
             dh[t] = d_out[t] + dh_next  # from the output at t and from step t + 1
-            da[t], dh_prev = rnn_step_backward(keep_state(mask, t, dh[t], 0.0), hs[t + 1], w["weight_hh"], self.nonlinearity)
-            dh_next = keep_state(mask, t, dh_prev, dh[t])  # a padded step passes dL/dh_t straight to h_{t-1}
+            dh_t = keep_state(mask, t, dh[t], 0.0)  # no gradient into a padded step
+            da[t], dh_prev = rnn_step_backward(
+                dh_t, hs[t + 1], w["weight_hh"], self.nonlinearity
+            )
+            # a padded step passes dL/dh_t straight to h_{t-1}
+            dh_next = keep_state(mask, t, dh_prev, dh[t])
         # Sums over time and batch as single matmuls over the flattened (T * N) axis.
         da_flat = da.reshape(-1, da.shape[-1])
         grads: Weights = {

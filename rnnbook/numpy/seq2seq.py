@@ -3,12 +3,13 @@
 Book notation; source tokens x_1..x_S (sequence n is real for j < src_lengths[n]), target
 tokens y_1..y_L, ``BOS`` / ``EOS`` the boundary tokens::
 
-    encoder      h_j = RNN_enc(E_src[x_j], h_{j-1})                  annotations h_1..h_S, (N, S, D d_h)
-    summary      s_0 = h_n (the encoder's final state, every layer)  D = 1
-                 s_0 = tanh(W_b [h_n fwd; h_n bwd] + b_b)           D = 2 (bidirectional encoder)
-    attention    c_t = sum_j alpha_tj h_j,  alpha_t = masked softmax_j v^T tanh(W_a s_{t-1} + U_a h_j + b_a)
-    decoder      s_t = RNN_dec([E_tgt[y_{t-1}]; c_t], s_{t-1})       y_0 = BOS; c_t only with attention
-    output       logits_t = W_o [s_t; c_t] + b_o                     (W_o s_t + b_o without attention)
+    encoder    h_j = RNN_enc(E_src[x_j], h_{j-1})          annotations h_1..h_S, (N, S, D d_h)
+    summary    s_0 = h_n (the final state, every layer)    D = 1
+               s_0 = tanh(W_b [h_n fwd; h_n bwd] + b_b)    D = 2 (bidirectional encoder)
+    attention  c_t = sum_j alpha_tj h_j,
+               alpha_t = masked softmax_j v^T tanh(W_a s_{t-1} + U_a h_j + b_a)
+    decoder    s_t = RNN_dec([E_tgt[y_{t-1}]; c_t], s_{t-1})   y_0 = BOS; c_t with attention
+    output     logits_t = W_o [s_t; c_t] + b_o        (W_o s_t + b_o without attention)
 
 Training uses teacher forcing: the decoder reads the true previous token ``tgt_in = BOS, y_1..y_L``
 and is scored against ``tgt_out = y_1..y_L, EOS`` with the mean cross-entropy over real target
@@ -21,8 +22,9 @@ load unchanged)::
     src_embed.weight  E_src (V_src, d_e)        tgt_embed.weight  E_tgt (V_tgt, d_e)
     encoder.*         RNN_enc, torch.nn names (weight_ih_l0, ..., *_reverse if bidirectional)
     decoder.*         RNN_dec (input size d_e, plus D d_h with attention)
-    bridge_h.*        W_b, b_b for h (bidirectional encoder only); bridge_c.* the same for an LSTM's c
-    attention.query.weight W_a, attention.key.weight U_a, attention.key.bias b_a, attention.energy.weight v
+    bridge_h.*        W_b, b_b for h (bidirectional encoder only)
+    bridge_c.*        the same for an LSTM's c
+    attention.*       query.weight W_a, key.weight U_a, key.bias b_a, energy.weight v
     out.weight        W_o (V_tgt, d_h [+ D d_h]),  out.bias b_o
 
 The hand-written backward (:meth:`Seq2Seq.loss_and_grads`) reverses the decoder steps, sends each

@@ -5,8 +5,8 @@ adds, three sigmoids, two tanhs, products), and autograd records each one; on a 
 kernel launch that reads and writes the ``(N, 4 d_h)`` gates in memory. Here the step is split
 into the part that needs a matrix product and the part that is element-wise::
 
-    a_t = W_ih x_t + b_ih + b_hh + W_hh h_{t-1}           one addmm per step (cuBLAS / BLAS)
-    (h_t, c_t) = lstm_cell(a_t, c_{t-1})                   gates and state update: one fused kernel
+    a_t = W_ih x_t + b_ih + b_hh + W_hh h_{t-1}   one addmm per step (cuBLAS / BLAS)
+    (h_t, c_t) = lstm_cell(a_t, c_{t-1})           gates and state update: one fused kernel
 
 and :func:`lstm_cell` (the equations of :mod:`rnnbook.torch.lstm`, unchanged) is compiled with
 ``torch.compile``, which generates one kernel for its forward and one for its backward (Triton on

@@ -2,9 +2,9 @@
 
 Book notation and torch.nn layout (gate order r, z, n)::
 
-    r_t = sigmoid(W_xr x_t + b_xr + W_hr h_{t-1} + b_hr)      z_t likewise with W_xz, W_hz
-    n_t = tanh(W_xn x_t + b_xn + r_t * (W_hn h_{t-1} + b_hn))      reset_after=True (torch.nn, cuDNN)
-    n_t = tanh(W_xn x_t + b_xn + W_hn (r_t * h_{t-1}) + b_hn)      reset_after=False (Cho et al. 2014)
+    r_t = sigmoid(W_xr x_t + b_xr + W_hr h_{t-1} + b_hr)       z_t likewise, W_xz, W_hz
+    n_t = tanh(W_xn x_t + b_xn + r_t * (W_hn h_{t-1} + b_hn))  reset_after=True (torch.nn)
+    n_t = tanh(W_xn x_t + b_xn + W_hn (r_t * h_{t-1}) + b_hn)  reset_after=False (Cho 2014)
     h_t = (1 - z_t) * n_t + z_t * h_{t-1}
 """
 

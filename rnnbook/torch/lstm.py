@@ -2,10 +2,12 @@
 
 Book notation and torch.nn layout (gate order i, f, g, o in the stacked weights)::
 
-    [i_t; f_t; o_t] = sigmoid(...), g_t = tanh(...)   of  W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
-    c_t = f_t * c_{t-1} + i_t * g_t          h_t = o_t * tanh(c_t)
+    a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh        = [a_i; a_f; a_g; a_o]
+    [i_t; f_t; o_t] = sigmoid([a_i; a_f; a_o])         g_t = tanh(a_g)
+    c_t = f_t * c_{t-1} + i_t * g_t                    h_t = o_t * tanh(c_t)
 
-    weight_ih_l{k} = [W_xi; W_xf; W_xg; W_xo] (4 d_h, d_x)   weight_hh_l{k} = [W_hi; W_hf; W_hg; W_ho] (4 d_h, d_h)
+    weight_ih_l{k} = [W_xi; W_xf; W_xg; W_xo]  (4 d_h, d_x)
+    weight_hh_l{k} = [W_hi; W_hf; W_hg; W_ho]  (4 d_h, d_h)
 """
 
 from __future__ import annotations

@@ -19,17 +19,21 @@ minGRU (parameters ``weight_ih_l{k}`` ``(2 d_h, d_in)`` = ``[W_xz; W_xh~]`` and 
 ``[b_z; b_h~]``; no ``weight_hh``)::
 
     z_t = sigmoid(W_xz x_t + b_z)           h~_t = g(W_xh~ x_t + b_h~)
-    h_t = (1 - z_t) * h_{t-1} + z_t * h~_t                       a_t = 1 - z_t, b_t = z_t * h~_t
+    h_t = (1 - z_t) * h_{t-1} + z_t * h~_t     a_t = 1 - z_t, b_t = z_t * h~_t
 
 minLSTM (``weight_ih_l{k}`` ``(3 d_h, d_in)`` = ``[W_xf; W_xi; W_xh~]``)::
 
-    f_t = sigmoid(W_xf x_t + b_f)    i_t = sigmoid(W_xi x_t + b_i)    h~_t = g(W_xh~ x_t + b_h~)
+    f_t = sigmoid(W_xf x_t + b_f)    i_t = sigmoid(W_xi x_t + b_i)
+    h~_t = g(W_xh~ x_t + b_h~)
     f'_t = f_t / (f_t + i_t)         i'_t = i_t / (f_t + i_t)
-    h_t = f'_t * h_{t-1} + i'_t * h~_t                           a_t = f'_t, b_t = i'_t * h~_t
+    h_t = f'_t * h_{t-1} + i'_t * h~_t         a_t = f'_t, b_t = i'_t * h~_t
 
-Both layers take ``forward(x, hx=None, lengths=None, mode="parallel")``; ``mode="sequential"``
+Both layers take ``forward(x, hx=None, lengths=None, mode=None)``; ``mode="sequential"``
 runs the same equations as an explicit loop over ``t`` (the way they run at inference, one token at
-a time). The two modes agree to rounding (tested to 1e-10 in float64). Stacking
+a time). The two modes agree to rounding (tested to 1e-10 in float64). ``mode=None`` uses the
+layer's ``mode``, set by the constructor's keyword ``mode="parallel"`` (the default) or
+``"sequential"``: on a CPU, for short sequences, the loop is the cheaper way to train (chapter
+*RNNs today* times both), and a :class:`~rnnbook.torch.SequenceModel` passes the keyword on. Stacking
 (``num_layers``), ``bidirectional``, ``batch_first`` and ``lengths`` work as in the other layers.
 """
 
@@ -68,19 +72,22 @@ def log_g(v: Tensor) -> Tensor:
 
 
 def parallel_scan_log(log_a: Tensor, log_b: Tensor, h0: Tensor) -> Tensor:
-    """All states of ``h_t = a_t * h_{t-1} + b_t`` at once, from ``log a_t`` and ``log b_t``.
+    """All states of ``h_t = a_t * h_{t-1} + b_t`` at once, from ``log a_t``, ``log b_t``.
 
     Args:
-        log_a, log_b: ``(T, N, d_h)``; ``a_t`` in ``(0, 1]`` and ``b_t >= 0`` (``log b_t = -inf``
-            means ``b_t = 0``).
+        log_a, log_b: ``(T, N, d_h)``; ``a_t`` in ``(0, 1]`` and ``b_t >= 0``
+            (``log b_t = -inf`` means ``b_t = 0``).
         h0: ``(N, d_h)``, any sign (it enters linearly, not through a log).
 
     Returns:
-        ``h`` ``(T, N, d_h)`` with ``h_t = A_t h_0 + sum_{k<=t} exp(log A_t - log A_k + log b_k)``,
-        ``log A_t = sum_{j<=t} log a_j``: one ``cumsum`` and one ``logcumsumexp`` over time.
+        ``h`` ``(T, N, d_h)`` with
+        ``h_t = A_t h_0 + sum_{k<=t} exp(log A_t - log A_k + log b_k)``,
+        ``log A_t = sum_{j<=t} log a_j``: one ``cumsum`` and one ``logcumsumexp``
+        over time.
     """
     log_A = torch.cumsum(log_a, dim=0)
-    return torch.exp(log_A) * h0 + torch.exp(log_A + torch.logcumsumexp(log_b - log_A, dim=0))
+    log_h = log_A + torch.logcumsumexp(log_b - log_A, dim=0)  # the b_k terms
+    return torch.exp(log_A) * h0 + torch.exp(log_h)
 
 
 class _MinimalBase(RecurrentBase):
@@ -89,8 +96,17 @@ class _MinimalBase(RecurrentBase):
     recurrent_weights = False
     _mode: str = "parallel"
 
-    def forward(self, x: Tensor, hx: Any = None, lengths: Any = None, mode: str = "parallel") -> tuple[Tensor, Any]:  # type: ignore[override]
-        """As :meth:`RecurrentBase.forward`, plus ``mode``: ``"parallel"`` (log-space scan) or ``"sequential"`` (a loop)."""
+    def __init__(self, *args: Any, mode: str = "parallel", **kwargs: Any) -> None:
+        """:class:`RecurrentBase`'s arguments, plus ``mode``: how :meth:`forward` runs when not told."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        super().__init__(*args, **kwargs)
+        self.mode = mode
+
+    def forward(self, x: Tensor, hx: Any = None, lengths: Any = None, mode: str | None = None) -> tuple[Tensor, Any]:  # type: ignore[override]
+        """As :meth:`RecurrentBase.forward`, plus ``mode``: ``"parallel"`` (log-space scan), ``"sequential"``
+        (a loop), or None for the layer's own ``mode``."""
+        mode = self.mode if mode is None else mode
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self._mode = mode
@@ -129,8 +145,8 @@ class MinGRU(_MinimalBase):
     """minGRU (Feng et al. 2024): ``h_t = (1 - z_t) h_{t-1} + z_t g(W_xh~ x_t + b_h~)``, ``z_t = sigmoid(W_xz x_t + b_z)``.
 
     ``MinGRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-    bidirectional=False, device=None, dtype=None)``; ``forward(x, hx=None, lengths=None,
-    mode="parallel")`` returns ``(output, h_n)`` with torch.nn.GRU's shapes. Parameters per layer:
+    bidirectional=False, device=None, dtype=None, mode="parallel")``; ``forward(x, hx=None,
+    lengths=None, mode=None)`` returns ``(output, h_n)`` with torch.nn.GRU's shapes. Parameters per layer:
     ``weight_ih_l{k}`` ``(2 d_h, d_in)`` = ``[W_xz; W_xh~]``, ``bias_ih_l{k}`` ``(2 d_h)`` =
     ``[b_z; b_h~]``: ``2 d_h (d_in + 1)`` in all, against the GRU's ``3 d_h (d_in + d_h + 2)``.
     """

@@ -3,8 +3,9 @@
 Book notation and torch.nn parameter names (layer ``k``; suffix ``_reverse`` for the
 backward direction)::
 
-    h_t = f(W_xh x_t + W_hh h_{t-1} + b_h)          f = tanh or relu (as torch.nn), or sigmoid
-    W_xh = weight_ih_l{k} (d_h, d_x)   W_hh = weight_hh_l{k} (d_h, d_h)   b_h = bias_ih_l{k} + bias_hh_l{k}
+    h_t = f(W_xh x_t + W_hh h_{t-1} + b_h)    f = tanh or relu (as torch.nn), or sigmoid
+    W_xh = weight_ih_l{k} (d_h, d_x)          W_hh = weight_hh_l{k} (d_h, d_h)
+    b_h = bias_ih_l{k} + bias_hh_l{k}
 """
 
 from __future__ import annotations

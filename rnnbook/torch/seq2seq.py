@@ -3,7 +3,7 @@
 The mirror of :class:`rnnbook.numpy.Seq2Seq`: same equations, same constructor arguments, same
 parameter names (so state dicts move between the backends), autograd for the backward pass::
 
-    h_j = RNN_enc(E_src[x_j], h_{j-1})                 annotations, 0 on padding (encoder with lengths)
+    h_j = RNN_enc(E_src[x_j], h_{j-1})     annotations, 0 on padding (encoder with lengths)
     s_0 = h_n, or tanh(W_b [h_n fwd; h_n bwd] + b_b) for a bidirectional encoder
     alpha_t = masked softmax_j v^T tanh(W_a s_{t-1} + U_a h_j + b_a),   c_t = sum_j alpha_tj h_j
     s_t = RNN_dec([E_tgt[y_{t-1}]; c_t], s_{t-1}),     logits_t = W_o [s_t; c_t] + b_o

@@ -16,7 +16,7 @@ symbol    fill                  meaning
 Every box, circle and arrow carries a ``gid`` (``"box:h_2"``, ``"op:times:f"``,
 ``"arrow:W_hh:2"``) so that tests (and readers) can find it, and every label is a text
 artist whose string holds the book's symbol in math text (``$h_{t-1}$``). Labels are at
-least :data:`MIN_FONT_PT` points in a figure drawn at most :data:`MAX_FIG_WIDTH_IN` inches
+least ``MIN_FONT_PT`` points in a figure drawn at most ``MAX_FIG_WIDTH_IN`` inches
 wide, which keeps them at 10 pixels or more when the page shows the figure at the book's
 text width.
 """
@@ -29,12 +29,12 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
-#: Fill colour of each kind of box: the same symbol has the same colour in every figure.
+#: Fill colour of each kind of box; the same symbol has the same colour in every figure.
 COLOURS: dict[str, str] = {
     "x": "#dbe9f6", "h": "#fde0c5", "c": "#e6dcf3", "y": "#d9f0d3", "gate": "#fff3b0", "op": "#ffffff",
     "ctx": "#e6dcf3",
 }
-#: Line colour of each path: the state's colour, darker.
+#: Line colour of each path (the state's colour, darker).
 LINES: dict[str, str] = {"x": "#1f77b4", "h": "#d9731a", "c": "#7b4fb4", "y": "#2ca02c", "grad": "#c62828",
                          "plain": "#444444"}
 #: Colour of each matrix's arrows in the Elman graphs (equal colour = the same parameters).
@@ -47,7 +47,7 @@ SMALL_PT = 11.0
 
 
 def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    """``ax``, or the axes of a new figure of ``figsize`` inches, at most :data:`MAX_FIG_WIDTH_IN` wide
+    """``ax``, or the axes of a new figure of ``figsize`` inches, at most ``MAX_FIG_WIDTH_IN`` wide
     (a wider figure would be shrunk on the page until its labels are too small to read)."""
     if ax is not None:
         return ax
