@@ -186,9 +186,10 @@ def test_no_page_references_a_cdn():
 # Chapters whose figures are photographed in the theme's dark mode.
 DARK_PAGES = ["book/lstm", "book/recurrent_formulation"]
 
-# The colour of each figure's top-left pixel, as the browser draws the image (alpha included).
+# The colour of each figure's top-left pixel, as the browser draws the image (alpha included);
+# figures are the images of cell outputs (the header's launch buttons have logos too).
 CORNER_JS = """
-() => Array.from(document.querySelectorAll('main img')).filter(img => img.naturalWidth > 0).map(img => {
+() => Array.from(document.querySelectorAll('main div.cell_output img')).filter(img => img.naturalWidth > 0).map(img => {
     const canvas = document.createElement('canvas');
     canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
     const ctx = canvas.getContext('2d');
@@ -212,7 +213,7 @@ def test_figures_are_readable_in_dark_mode(page, server, browser):
         theme = tab.evaluate("() => document.documentElement.dataset.theme")
         background = tab.evaluate("() => getComputedStyle(document.body).backgroundColor")
         corners = tab.evaluate(CORNER_JS)
-        figure = tab.locator("main img").first
+        figure = tab.locator("main div.cell_output img").first  # a figure, not a launch-button logo
         if figure.count():
             figure.scroll_into_view_if_needed()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

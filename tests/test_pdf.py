@@ -38,6 +38,8 @@ def _title(page: str) -> str:
 
 def _pdf_text(pdf) -> str:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    # LaTeX sets typographic quotes: compare them as the plain ASCII ones the titles use.
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     return re.sub(r"\s+", " ", text)
 
 
