@@ -27,7 +27,7 @@ from .stats import Spread, spread
 from .torch.utils import clip_grad_norm_
 from .train import _progress_bar
 
-__all__ = ["FitHistory", "fit", "evaluate_task", "task_loss", "SeedRuns", "Run", "fit_many", "fit_seeds"]
+__all__ = ["FitHistory", "fit", "evaluate_task", "task_loss", "SeedRuns", "Run", "fit_many", "fit_seeds", "train_runs"]
 
 K = TypeVar("K")
 
@@ -253,8 +253,16 @@ def fit_many(runs: Mapping[K, Run], processes: int | None = None) -> dict[K, tup
     for any number of processes, since each run seeds itself. The trained weights come back from
     the workers and are loaded into a fresh ``build()``.
     """
+    return train_runs(_fit_run, runs, processes)
+
+
+def train_runs(worker: Callable[[Any], tuple[dict, FitHistory]], runs: dict[K, Any],
+               processes: int | None = None) -> dict[K, tuple[torch.nn.Module, FitHistory]]:
+    """Run ``worker(run)`` for every run on worker processes; rebuild each model (``run.build()``
+    under ``run.seed``) and load the weights it sent back. Shared by :func:`fit_many` and
+    :func:`rnnbook.seq2seq_train.fit_seq2seq_many`."""
     keys = list(runs)
-    results = parallel_map(_fit_run, [runs[k] for k in keys], processes)
+    results = parallel_map(worker, [runs[k] for k in keys], processes)
     out: dict[K, tuple[torch.nn.Module, FitHistory]] = {}
     for key, (state, history) in zip(keys, results):
         torch.manual_seed(runs[key].seed)

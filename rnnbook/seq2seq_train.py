@@ -28,8 +28,7 @@ import torch
 from numpy.typing import NDArray
 from torch.nn import functional as F
 
-from .fit import FitHistory, SeedRuns, _train_loop
-from .parallel import parallel_map
+from .fit import FitHistory, SeedRuns, _train_loop, train_runs
 from .tasks import SEQ_BOS, SEQ_EOS, Seq2SeqData, exact_match, token_accuracy
 
 __all__ = ["fit_seq2seq", "evaluate_seq2seq", "decode_accuracy", "LengthScores", "decode_by_length",
@@ -246,15 +245,7 @@ def fit_seq2seq_many(
     results are the same for any number of processes. The trained weights come back from the
     workers and are loaded into a fresh ``build()``.
     """
-    keys = list(runs)
-    results = parallel_map(_fit_seq2seq_run, [runs[k] for k in keys], processes)
-    out: dict[K, tuple[torch.nn.Module, FitHistory]] = {}
-    for key, (state, history) in zip(keys, results):
-        torch.manual_seed(runs[key].seed)
-        model = runs[key].build()
-        model.load_state_dict(state)
-        out[key] = (model, history)
-    return out
+    return train_runs(_fit_seq2seq_run, runs, processes)
 
 
 def fit_seq2seq_seeds(
