@@ -24,7 +24,7 @@ from torch.nn import functional as F
 
 from .parallel import parallel_map
 from .stats import Spread, spread
-from .torch.utils import clip_grad_norm_
+from .torch.utils import clip_grad_norm_, snap_to_float32_
 from .train import _progress_bar
 
 __all__ = ["FitHistory", "fit", "evaluate_task", "task_loss", "SeedRuns", "Run", "fit_many", "fit_seeds", "train_runs"]
@@ -117,13 +117,15 @@ def _train_loop(
     eval_every: int | None,
     seed: int,
     progress: bool | None,
+    snap: bool = True,
 ) -> FitHistory:
     """The loop shared by :func:`fit` and :func:`rnnbook.seq2seq_train.fit_seq2seq`.
 
     Each step draws ``batch_size`` sample indices without replacement from
     ``np.random.default_rng(seed)``, takes ``batch_loss(indices)``, backpropagates, records the
     global gradient norm (clipping it to ``clip`` if given), steps the optimiser (Adam with
-    ``lr`` by default), and calls ``evaluate()`` every ``eval_every`` steps and after the last.
+    ``lr`` by default), rounds float64 parameters to the float32 grid if ``snap`` (see
+    :func:`rnnbook.torch.utils.snap_to_float32_`), and calls ``evaluate()`` every ``eval_every`` steps and after the last.
     """
     for name, value in (("steps", steps), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -143,6 +145,8 @@ def _train_loop(
         value.backward()
         history.grad_norm.append(clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf))
         opt.step()
+        if snap:
+            snap_to_float32_(model.parameters())  # the same trajectory on every CPU (see there)
         history.steps.append(step)
         history.train_loss.append(float(value.detach()))
         if evaluate is not None and ((eval_every and step % eval_every == 0) or step == steps):
@@ -171,6 +175,7 @@ def fit(
     eval_every: int | None = None,
     seed: int = 0,
     progress: bool | None = None,
+    snap: bool = True,
 ) -> FitHistory:
     """Train ``model`` on ``(x, y)`` for ``steps`` mini-batch steps and return the history.
 
@@ -186,6 +191,9 @@ def fit(
             the book's standard for every task model, None trains unclipped (the norm is still recorded).
         eval_data, eval_every: held-out ``(x, y)`` scored every ``eval_every`` steps and after the last.
         progress: tqdm bar if True, none if False; None shows one only when stderr is a terminal.
+        snap: after each step, round float64 parameters to the nearest float32 value
+            (:func:`rnnbook.torch.utils.snap_to_float32_`), so that runs on different CPUs
+            follow the same trajectory; False keeps full float64 parameters.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
@@ -202,7 +210,7 @@ def fit(
     evaluate = None if eval_data is None else (lambda: evaluate_task(model, eval_data[0], eval_data[1], loss))
     return _train_loop(
         model, n, batch_loss, evaluate, steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer,
-        clip=clip, eval_every=eval_every, seed=seed, progress=progress,
+        clip=clip, eval_every=eval_every, seed=seed, progress=progress, snap=snap,
     )
 
 

@@ -218,11 +218,12 @@ class _NumpyBackend:
 
     def train_step(self, inputs: Ids, targets: Ids, hidden: Any, clip: float) -> tuple[float, Any, float]:
         """One window: forward, backward, clip, update; returns ``(loss, final state, norm before clipping)``."""
-        from .numpy.optim import clip_grad_norm
+        from .numpy.optim import clip_grad_norm, snap_to_float32
 
         loss, hidden = self.model.loss_and_grads(inputs, targets, hidden)
         norm = clip_grad_norm(self.model.grads, clip)
         self.optimizer.step(self.model.grads)
+        snap_to_float32(self.model.params)  # the same trajectory on every CPU (see there)
         return loss, hidden, norm
 
     def eval_loss(self, inputs: Ids, targets: Ids, hidden: Any) -> tuple[float, Any]:
@@ -264,7 +265,7 @@ class _TorchBackend:
 
     def train_step(self, inputs: Ids, targets: Ids, hidden: Any, clip: float) -> tuple[float, Any, float]:
         """One window: forward, backward, clip, update; returns ``(loss, detached final state, norm before clipping)``."""
-        from .torch.utils import clip_grad_norm_
+        from .torch.utils import clip_grad_norm_, snap_to_float32_
 
         self.model.train()
         loss, hidden = self._loss(inputs, targets, hidden)
@@ -272,6 +273,7 @@ class _TorchBackend:
         loss.backward()
         norm = clip_grad_norm_(self.model.parameters(), clip)
         self.optimizer.step()
+        snap_to_float32_(self.model.parameters())  # the same trajectory on every CPU (see there)
         return float(loss.detach()), self._detach(hidden), norm  # detach: truncated BPTT cuts here
 
     def eval_loss(self, inputs: Ids, targets: Ids, hidden: Any) -> tuple[float, Any]:

@@ -39,9 +39,14 @@ def test_environments():
     with pytest.raises(ValueError, match="unknown environment 'avx9'"):
         cr.environment("avx9")
     perturbed = cr.environment("perturbed")
-    # CI's environment changes every knob at once, and only with instructions any x86-64 CPU with AVX has.
+    # CI's environment changes every knob at once, with instructions any x86-64 CPU with AVX2 has.
     assert {"ATEN_CPU_CAPABILITY", "MKL_CBWR", "OPENBLAS_CORETYPE", "OMP_NUM_THREADS"} <= set(perturbed.variables)
-    assert cr.runnable(perturbed, {"avx", "sse2"}) and not cr.runnable(cr.environment("aten-avx512"), {"avx2"})
+    assert cr.runnable(perturbed, {"avx", "avx2", "sse2"}) and not cr.runnable(perturbed, {"avx", "sse2"})
+    assert not cr.runnable(cr.environment("aten-avx512"), {"avx2"})
+    # every environment with two threads in its pools lets idle threads sleep (no spinning)
+    for env in cr.ENVIRONMENTS:
+        if env.variables.get("OMP_NUM_THREADS", "1") != "1":
+            assert env.variables.get("OMP_WAIT_POLICY") == "PASSIVE", env.name
 
 
 def test_thread_variables_reach_the_kernel(monkeypatch):

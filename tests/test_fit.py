@@ -9,6 +9,7 @@ import torch
 from rnnbook.fit import evaluate_task, fit, task_loss
 from rnnbook.tasks import adding_problem
 from rnnbook.torch import SequenceModel
+from rnnbook.torch.utils import snap_to_float32_
 
 
 def _adding_model(seed=0):
@@ -30,6 +31,7 @@ def test_fit_matches_a_hand_written_loop_exactly():
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(b.parameters(), 0.5)
         opt.step()
+        snap_to_float32_(b.parameters())  # fit keeps float64 parameters on the float32 grid
         assert history.train_loss[step] == pytest.approx(float(loss.detach()), abs=1e-12)
         assert history.grad_norm[step] == pytest.approx(float(norm), abs=1e-12)
     for p, q in zip(a.parameters(), b.parameters()):
@@ -81,3 +83,73 @@ def test_fit_bad_arguments(kwargs, match):
         task_loss(torch.zeros(3, 2), torch.zeros(3), "mse")
     with pytest.raises(ValueError, match="empty"):
         evaluate_task(_adding_model(), x[:0], y[:0], "mse")
+
+
+class _NoisyAdam(torch.optim.Adam):
+    """Adam whose gradients carry a relative error of ``noise``: another CPU's last bits."""
+
+    def __init__(self, params, lr, noise):
+        super().__init__(params, lr=lr)
+        self.noise = noise
+
+    def step(self, closure=None):
+        with torch.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.grad.mul_(1 + self.noise * torch.randn_like(p.grad))
+        return super().step(closure)
+
+
+def _train_with_noise(noise, snap):
+    from rnnbook.gradients import initialised_model
+
+    x, y = adding_problem(1024, 10, seed=0)
+    torch.manual_seed(1)
+    # an IRNN (ReLU, W_hh = I) at a large learning rate: a chaotic training run
+    dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        model = initialised_model("identity", nonlinearity="relu", impl="torch.nn")
+    finally:
+        torch.set_default_dtype(dtype)
+    torch.manual_seed(123)  # the noise
+    opt = _NoisyAdam(model.parameters(), lr=1e-2, noise=noise)
+    fit(model, x, y, loss="mse", steps=600, batch_size=64, optimizer=opt, seed=2, snap=snap)
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def test_snapping_removes_last_bit_differences_between_runs():
+    """Two runs whose gradients differ by 1e-15 of their size (as two CPUs' kernels do) end with
+    bit-identical parameters, because fit rounds them to the float32 grid after each step; without
+    the rounding, training amplifies the difference far beyond the last bits."""
+    clean = _train_with_noise(0.0, snap=True)
+    noisy = _train_with_noise(1e-15, snap=True)
+    assert torch.equal(clean, noisy)
+    clean_raw = _train_with_noise(0.0, snap=False)
+    noisy_raw = _train_with_noise(1e-15, snap=False)
+    assert float((clean_raw - noisy_raw).abs().max()) > 1e-6
+
+
+def test_snap_to_float32_rounds_float64_only():
+    big = 1e300
+    p = torch.tensor([1 / 3, -2.0 / 7, big, float("nan")], dtype=torch.float64)
+    snap_to_float32_([p])
+    assert p[0].item() == float(np.float32(1 / 3)) and p[1].item() == float(np.float32(-2.0 / 7))
+    assert p[2].item() == big and math.isnan(p[3].item())  # beyond float32's range: untouched
+    q = torch.tensor([1 / 3], dtype=torch.float32)
+    before = q.clone()
+    snap_to_float32_(q)
+    assert torch.equal(q, before)
+
+
+def test_numpy_snap_matches_torch():
+    from rnnbook.numpy.optim import snap_to_float32
+
+    a = np.random.default_rng(0).normal(size=(4, 5))
+    a[0, 0] = 1e300
+    t = torch.tensor(a)
+    snap_to_float32({"a": a, "i": np.arange(3)})
+    snap_to_float32_(t)
+    assert np.array_equal(a, t.numpy())
+    assert a[0, 0] == 1e300 and np.array_equal(a[1:], a[1:].astype(np.float32).astype(np.float64))

@@ -17,6 +17,7 @@ stored outputs.
 """
 
 import argparse
+import datetime
 import os
 import pathlib
 import resource
@@ -50,7 +51,7 @@ def execute(path):
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},  # the kernel's cwd
-        record_timing=False,  # no per-cell timestamps in the committed file
+        record_timing=True,  # read below for the slowest cells, then removed
     )
     try:
         client.execute(env=kernel_environment())
@@ -60,7 +61,16 @@ def execute(path):
     if counts != list(range(1, len(counts) + 1)):
         # e.g. a cell tagged skip-execution: nbval would still run it.
         return f"execution counts {counts} are not 1, 2, 3, ..."
+    slow = []
+    for number, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).pop("execution", None)  # not in the committed file
+        if timing and "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            began, ended = (datetime.datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
+                            for key in ("iopub.execute_input", "shell.execute_reply"))
+            slow.append(((ended - began).total_seconds(), number))
     nbformat.write(nb, path)
+    slowest = ", ".join(f"cell {number} {secs:.0f} s" for secs, number in sorted(slow, reverse=True)[:6])
+    print(f"{os.path.relpath(path)}: slowest cells: {slowest}", flush=True)
     return None
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor
 
-__all__ = ["clip_grad_norm_"]
+__all__ = ["clip_grad_norm_", "snap_to_float32_"]
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float) -> float:
@@ -42,3 +42,29 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float) -> f
         for g in grads:
             g.mul_(coef.to(g.device, g.dtype))
     return float(total)
+
+
+#: The largest float32; a float64 value beyond it is left as it is (rounding would make it inf).
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+
+
+def snap_to_float32_(parameters: Tensor | Iterable[Tensor]) -> None:
+    """Round every float64 parameter, in place, to the nearest float32 value (kept as float64).
+
+    Why the book's training loops call this after each update: float64 arithmetic on two CPUs
+    (other vector kernels, another BLAS path, another thread count) differs in the last bits,
+    about 1e-16 of a value, and training amplifies such differences step by step until a second
+    run of the same seed ends somewhere else. Rounding the parameters to the float32 grid
+    (spacing about 6e-8 of a value) after every step removes the difference, unless a value
+    falls within 1e-16 of a rounding boundary, about one chance in a hundred million per value and
+    step: both machines then continue from bit-identical parameters. The arithmetic stays float64;
+    only what is carried from one step to the next is rounded. Values beyond float32's range
+    (a diverging run) are left as they are. Tensors of other dtypes are not touched, so for a
+    float32 model this does nothing.
+    """
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    with torch.no_grad():
+        for p in params:
+            if p.dtype == torch.float64:
+                rounded = p.to(torch.float32).to(torch.float64)
+                p.copy_(torch.where(p.abs() <= FLOAT32_MAX, rounded, p))
