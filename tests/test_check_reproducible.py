@@ -22,6 +22,14 @@ def test_failed_cells_from_a_junit_report(tmp_path):
     assert cr.failed_cells(path) == {"book/deep_rnns.ipynb": ["3", "5"], "book/lstm.ipynb": ["1"]}
 
 
+def test_notebook_seconds_sum_the_cells(tmp_path):
+    path = tmp_path / "report.xml"
+    path.write_text(REPORT.replace('name="Cell 3"', 'name="Cell 3" time="1.5"')
+                    .replace('name="Cell 4"', 'name="Cell 4" time="2.0"')
+                    .replace('name="Cell 1"', 'name="Cell 1" time="0.25"'))
+    assert cr.notebook_seconds(path) == {"book/deep_rnns.ipynb": 3.5, "book/lstm.ipynb": 0.25}
+
+
 def test_table_counts_cells_per_notebook_and_environment():
     root = cr.ROOT
     notebooks = [root / "book" / "deep_rnns.ipynb", root / "book" / "lstm.ipynb"]

@@ -114,15 +114,20 @@ def environment(name: str) -> Environment:
     raise ValueError(f"unknown environment {name!r}; known: {', '.join(e.name for e in ENVIRONMENTS)}")
 
 
+def _notebook(case: ET.Element) -> str:
+    """The notebook path of one of nbval's JUnit test cases: classname "book.gru.ipynb" -> "book/gru.ipynb"."""
+    classname = case.get("classname", "")
+    return classname.replace(".", "/", classname.count(".") - 1)
+
+
 def failed_cells(junit_xml: pathlib.Path) -> dict[str, list[str]]:
     """{notebook: [cell, ...]} of every failed or errored test in a pytest JUnit report."""
     failures: dict[str, list[str]] = {}
     for case in ET.parse(junit_xml).getroot().iter("testcase"):
         if case.find("failure") is None and case.find("error") is None:
             continue
-        # nbval's items: classname "book.gru.ipynb", name "Cell 12".
-        notebook = case.get("classname", "").replace(".", "/", case.get("classname", "").count(".") - 1)
-        failures.setdefault(notebook, []).append(case.get("name", "?").replace("Cell ", ""))
+        # nbval's items are named "Cell 12".
+        failures.setdefault(_notebook(case), []).append(case.get("name", "?").replace("Cell ", ""))
     return failures
 
 
@@ -130,8 +135,7 @@ def notebook_seconds(junit_xml: pathlib.Path) -> dict[str, float]:
     """{notebook: seconds its cells took} from a pytest JUnit report."""
     seconds: dict[str, float] = {}
     for case in ET.parse(junit_xml).getroot().iter("testcase"):
-        classname = case.get("classname", "")
-        notebook = classname.replace(".", "/", classname.count(".") - 1)
+        notebook = _notebook(case)
         seconds[notebook] = seconds.get(notebook, 0.0) + float(case.get("time", 0.0))
     return seconds
 
@@ -153,10 +157,9 @@ def run_environment(env: Environment, notebooks: list[pathlib.Path]) -> tuple[di
         # which digits moved.
         LOGS.mkdir(parents=True, exist_ok=True)
         (LOGS / f"{env.name}.log").write_text(run.stdout + run.stderr)
-        if report.exists():  # with each cell's seconds
-            (LOGS / f"{env.name}.xml").write_bytes(report.read_bytes())
         if not report.exists():
             return {}, seconds, run.stdout[-2000:] + run.stderr[-2000:]
+        (LOGS / f"{env.name}.xml").write_bytes(report.read_bytes())  # with each cell's seconds
         per_notebook = ", ".join(f"{pathlib.Path(k).stem} {v:.0f} s"
                                  for k, v in notebook_seconds(report).items())
         print(f"{env.name}: seconds per notebook: {per_notebook}", flush=True)
