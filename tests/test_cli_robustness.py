@@ -234,11 +234,19 @@ def test_a_diverged_fresh_run_says_no_checkpoint(capsys, novel):
 
 
 # ----------------------------------------------------------------------------- progress, interrupts, left-overs
+def _sigint_as_a_terminal_delivers_it():
+    # A command started in the background by a shell without job control (`cmd &` in a script,
+    # nohup) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler.
+    # The child gets SIGINT's default disposition, as a command run at a terminal does.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(tmp_path, novel, *extra):
     return subprocess.Popen(
         [sys.executable, "-m", "rnnbook", "train", "--text", str(novel), "--hidden", "16", "--seq-len", "8",
          "--batch-size", "2", "--steps", "100000", "--eval-every", "5", "--sample", "0", *map(str, extra)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        preexec_fn=_sigint_as_a_terminal_delivers_it,
     )
 
 
