@@ -22,9 +22,9 @@ import os
 import pickle
 import signal
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["parallel_map", "default_processes"]
+__all__ = ["parallel_map", "parallel_submit", "Pending", "PendingValue", "default_processes"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -95,21 +95,75 @@ def _torch_default_dtype() -> Any:
     return None if torch is None else torch.get_default_dtype()
 
 
-def parallel_map(fn: Callable[[T], R], items: Sequence[T], processes: int | None = None) -> list[R]:
-    """``[fn(item) for item in items]``, computed by up to ``processes`` worker processes.
+class Pending(Generic[R]):
+    """Results that worker processes are computing: :meth:`result` waits for them.
 
-    ``processes`` defaults to :func:`default_processes` (at most one per item); with 1, or one
-    item, everything runs here. ``fn`` and the items must be picklable when workers are used;
-    if they are not, TypeError says which.
+    What :func:`parallel_submit` returns. A long run started early keeps one core busy while
+    the cells in between use the other; ``result()`` then returns what :func:`parallel_map`
+    would have returned, in the order of the items.
+    """
+
+    def __init__(self, futures: list[concurrent.futures.Future] | None = None, processes: int = 1,
+                 done: list[R] | None = None) -> None:
+        self._futures = futures or []
+        self._processes = processes
+        self._done = done
+
+    def then(self, finish: Callable[[list[R]], Any]) -> PendingValue:
+        """A pending value: ``finish(self.result())``, computed (once) when its ``result()`` is asked for."""
+        return PendingValue(self, finish)
+
+    def done(self) -> bool:
+        """True once every result is ready (``result()`` will not wait)."""
+        return self._done is not None or all(f.done() for f in self._futures)
+
+    def result(self) -> list[R]:
+        """Wait for the workers and return ``[fn(item) for item in items]``; a run's exception is
+        raised here. An interrupt while waiting cancels the runs not yet started."""
+        if self._done is None:
+            try:
+                self._done = [f.result() for f in self._futures]
+            except BaseException:
+                # An interrupt or a failed run: drop the pool (and its queued runs) rather than reuse it.
+                pool = _POOLS.pop(self._processes, None)
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        return self._done
+
+
+class PendingValue:
+    """``finish(pending.result())``, computed once when :meth:`result` is first called
+    (what :meth:`Pending.then` returns)."""
+
+    def __init__(self, pending: Pending, finish: Callable[[list[Any]], Any]) -> None:
+        self._pending, self._finish, self._value, self._has_value = pending, finish, None, False
+
+    def done(self) -> bool:
+        """True once the workers have finished (``result()`` will not wait for them)."""
+        return self._pending.done()
+
+    def result(self) -> Any:
+        if not self._has_value:
+            self._value, self._has_value = self._finish(self._pending.result()), True
+        return self._value
+
+
+def parallel_submit(fn: Callable[[T], R], items: Sequence[T], processes: int | None = None) -> Pending[R]:
+    """Start ``fn(item)`` for every item on up to ``processes`` worker processes; return at once.
+
+    The same as :func:`parallel_map` (``parallel_map(...) == parallel_submit(...).result()``),
+    but the caller goes on while the workers compute. Runs queue in the order submitted, so
+    a later :func:`parallel_map` call shares the workers with them. With ``processes=1`` (or
+    one item) the items run here, before this returns.
     """
     items = list(items)
     if processes is None:
         processes = default_processes()
     if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
         raise ValueError(f"processes must be a positive int, got {processes!r}")
-    processes = min(processes, len(items))
-    if processes <= 1:
-        return [fn(item) for item in items]
+    if processes <= 1 or len(items) == 0:
+        return Pending(done=[fn(item) for item in items])
     dtype = _torch_default_dtype()
     payloads = [(fn, item, dtype) for item in items]
     for part in (fn, *(getattr(item, "func", None) for item in items[:1])):
@@ -125,11 +179,24 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], processes: int | None
             f"parallel_map with processes={processes} needs a picklable fn and items (a module-level "
             f"function or functools.partial, not a lambda or a notebook function): {error}"
         ) from None
+    # The pool's size is the machine's process count, whatever this call needs, so that every
+    # call shares one pool: runs queued earlier (parallel_submit) keep their place.
     pool = _pool(processes)
-    try:
-        return list(pool.map(_call, payloads))
-    except BaseException:
-        # An interrupt or a failed run: drop the pool (and its queued runs) rather than reuse it.
-        _POOLS.pop(processes, None)
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
+    return Pending([pool.submit(_call, payload) for payload in payloads], processes)
+
+
+def parallel_map(fn: Callable[[T], R], items: Sequence[T], processes: int | None = None) -> list[R]:
+    """``[fn(item) for item in items]``, computed by up to ``processes`` worker processes.
+
+    ``processes`` defaults to :func:`default_processes`; with 1, or one item, everything runs
+    here. ``fn`` and the items must be picklable when workers are used; if they are not,
+    TypeError says which. :func:`parallel_submit` starts the same work without waiting for it.
+    """
+    items = list(items)
+    if processes is None:
+        processes = default_processes()
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise ValueError(f"processes must be a positive int, got {processes!r}")
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    return parallel_submit(fn, items, processes).result()

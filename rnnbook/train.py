@@ -36,7 +36,7 @@ from ._shapes import positive_int
 
 __all__ = [
     "History", "TrainState", "TrainingDiverged", "train", "evaluate", "CharRun", "CharResult", "build_charmodel",
-    "train_charmodel", "train_charmodels",
+    "train_charmodel", "train_charmodels", "submit_charmodels",
 ]
 
 Ids = NDArray[np.int64]
@@ -580,12 +580,32 @@ def train_charmodels(runs: Any, processes: int | None = None) -> dict[Any, tuple
     The runs go to up to ``processes`` worker processes (default: one per CPU, see
     :func:`rnnbook.parallel.parallel_map`); each seeds itself, so the results do not depend on
     the number of processes. Each ``model`` is rebuilt here (:func:`build_charmodel`) with the
-    trained weights loaded.
+    trained weights loaded. :func:`submit_charmodels` starts the same runs without waiting.
     """
     from .parallel import parallel_map
 
     keys = list(runs)
-    results = parallel_map(train_charmodel, [runs[k] for k in keys], processes)
+    return _load_charmodels(runs, keys, parallel_map(train_charmodel, [runs[k] for k in keys], processes))
+
+
+def submit_charmodels(runs: Any, processes: int | None = None) -> Any:
+    """Start :func:`train_charmodels` in worker processes and return at once.
+
+    The value returned has ``result()``, which waits for the runs and then gives what
+    ``train_charmodels(runs, processes)`` returns, and ``done()``. A long run started early
+    trains on one core while the cells in between use the other (see
+    :func:`rnnbook.parallel.parallel_submit`). With ``processes=1`` the runs train here, before
+    this returns.
+    """
+    from .parallel import parallel_submit
+
+    keys = list(runs)
+    pending = parallel_submit(train_charmodel, [runs[k] for k in keys], processes)
+    return pending.then(lambda results: _load_charmodels(runs, keys, results))
+
+
+def _load_charmodels(runs: Any, keys: list[Any], results: list[CharResult]) -> dict[Any, tuple[Any, CharResult]]:
+    """``{key: (model, result)}``: each run's model rebuilt here with its trained weights."""
     out: dict[Any, tuple[Any, CharResult]] = {}
     for key, result in zip(keys, results):
         model = build_charmodel(runs[key])

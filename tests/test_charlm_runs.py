@@ -126,3 +126,18 @@ def test_hidden_states_numpy():
     np.testing.assert_allclose(model.decoder.forward(states[:, None]), logits, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="non-empty"):
         hidden_states(model, vocab, "")
+
+
+def test_submit_charmodels_gives_what_train_charmodels_gives():
+    from rnnbook.train import submit_charmodels
+
+    runs = {seed: _run(cell="gru", seed=seed, num_layers=1) for seed in (0, 1, 2)}
+    pending = submit_charmodels(runs, processes=2)
+    direct = train_charmodels(runs, processes=1)
+    done = pending.result()
+    assert list(done) == list(runs)
+    for key in runs:
+        assert done[key][1].history.val_loss == direct[key][1].history.val_loss
+        for (name, p), q in zip(done[key][0].named_parameters(), direct[key][0].parameters()):
+            assert torch.equal(p, q), name
+    assert submit_charmodels({}, processes=2).result() == {}

@@ -171,6 +171,30 @@ def test_tcn_is_causal():
     assert not torch.allclose(y[:, 17:], y2[:, 17:])
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_causal_conv_equals_a_left_padded_conv1d(seed):
+    # The taps-as-one-matrix-product forward against PyTorch's convolution, values and gradients.
+    gen = torch.Generator().manual_seed(seed)
+    c_in, c_out, k, d, n, steps = (int(v) for v in torch.randint(1, 6, (6,), generator=gen))
+    d, steps = int(2 ** (d % 4)), steps + 3
+    torch.manual_seed(seed)
+    conv = rt.tcn.CausalConv1d(c_in, c_out, k, d, dtype=F64, bias=seed % 2 == 0)
+    x = torch.randn(n, c_in, steps, dtype=F64, requires_grad=True)
+    y = conv(x)
+    ref = torch.nn.functional.conv1d(
+        torch.nn.functional.pad(x, ((k - 1) * d, 0)), conv.weight, conv.bias, dilation=d
+    )
+    assert y.shape == ref.shape == (n, c_out, steps)
+    torch.testing.assert_close(y, ref, rtol=0, atol=1e-12)
+    up = torch.randn_like(y)
+    grads = torch.autograd.grad((y * up).sum(), [x, *conv.parameters()])
+    ref_grads = torch.autograd.grad((ref * up).sum(), [x, *conv.parameters()])
+    for got, want in zip(grads, ref_grads):
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="groups=1 and stride=1"):
+        rt.tcn.CausalConv1d(4, 4, 2, 1, groups=2)
+
+
 def test_tcn_bad_input():
     tcn = rt.TCN(3, 4, 2)
     with pytest.raises(ValueError, match=r"\(N, T, 3\)"):

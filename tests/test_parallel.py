@@ -2,6 +2,7 @@
 
 import functools
 import math
+import time
 
 import pytest
 
@@ -68,3 +69,48 @@ def test_workers_compute_with_one_thread_each(monkeypatch):
     from rnnbook import parallel
 
     assert parallel.parallel_map(_threads, [0, 1], processes=2) == [1, 1]
+
+
+def _sleep_then(value):
+    import time
+
+    time.sleep(0.5)
+    return value
+
+
+def test_parallel_submit_returns_before_the_runs_end_and_result_waits():
+    from rnnbook.parallel import parallel_submit
+
+    parallel_map(abs, [1, -2], processes=2)  # the pool is started (a cold start takes seconds)
+    start = time.monotonic()
+    pending = parallel_submit(_sleep_then, [3, 1, 2], processes=2)
+    assert time.monotonic() - start < 0.4 and not pending.done()
+    # A later call shares the workers: it queues behind the runs submitted before it.
+    assert parallel_map(math.factorial, [3, 4], processes=2) == [6, 24]
+    assert pending.result() == [3, 1, 2] and pending.done()
+    assert pending.result() == [3, 1, 2]  # asked again: the same list, no new runs
+
+
+def test_parallel_submit_in_this_process_and_its_errors():
+    from rnnbook.parallel import parallel_submit
+
+    ran = []
+    pending = parallel_submit(lambda v: ran.append(v) or v * 2, [1, 2], processes=1)
+    assert ran == [1, 2] and pending.done() and pending.result() == [2, 4]  # ran before returning
+    assert parallel_submit(abs, [], processes=2).result() == []
+    with pytest.raises(TypeError, match="picklable|__main__"):
+        parallel_submit(lambda v: v, [1, 2], processes=2)
+    with pytest.raises(ValueError, match="processes"):
+        parallel_submit(abs, [1], processes=0)
+    failing = parallel_submit(math.factorial, [3, -1], processes=2)  # factorial(-1) raises
+    with pytest.raises(ValueError, match="negative"):
+        failing.result()
+    assert parallel_map(math.factorial, [3, 4], processes=2) == [6, 24]  # a new pool after the failure
+
+
+def test_then_finishes_once():
+    from rnnbook.parallel import parallel_submit
+
+    calls = []
+    value = parallel_submit(abs, [-1, -2], processes=2).then(lambda r: calls.append(r) or sum(r))
+    assert value.result() == 3 and value.result() == 3 and calls == [[1, 2]] and value.done()
