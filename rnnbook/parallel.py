@@ -95,6 +95,15 @@ def _torch_default_dtype() -> Any:
     return None if torch is None else torch.get_default_dtype()
 
 
+def _checked_processes(processes: Any) -> int:
+    """``processes``, or :func:`default_processes` for None; ValueError unless a positive int."""
+    if processes is None:
+        return default_processes()
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise ValueError(f"processes must be a positive int, got {processes!r}")
+    return processes
+
+
 class Pending(Generic[R]):
     """Results that worker processes are computing: :meth:`result` waits for them.
 
@@ -103,7 +112,7 @@ class Pending(Generic[R]):
     would have returned, in the order of the items.
     """
 
-    def __init__(self, futures: list[concurrent.futures.Future] | None = None, processes: int = 1,
+    def __init__(self, futures: list[Any] | None = None, processes: int = 1,
                  done: list[R] | None = None) -> None:
         self._futures = futures or []
         self._processes = processes
@@ -144,6 +153,7 @@ class PendingValue:
         return self._pending.done()
 
     def result(self) -> Any:
+        """Wait for the workers (see :meth:`Pending.result`), then return ``finish`` of their results."""
         if not self._has_value:
             self._value, self._has_value = self._finish(self._pending.result()), True
         return self._value
@@ -154,14 +164,11 @@ def parallel_submit(fn: Callable[[T], R], items: Sequence[T], processes: int | N
 
     The same as :func:`parallel_map` (``parallel_map(...) == parallel_submit(...).result()``),
     but the caller goes on while the workers compute. Runs queue in the order submitted, so
-    a later :func:`parallel_map` call shares the workers with them. With ``processes=1`` (or
-    one item) the items run here, before this returns.
+    a later :func:`parallel_map` call shares the workers with them. With ``processes=1`` the
+    items run here, before this returns; otherwise even a single item goes to a worker.
     """
     items = list(items)
-    if processes is None:
-        processes = default_processes()
-    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
-        raise ValueError(f"processes must be a positive int, got {processes!r}")
+    processes = _checked_processes(processes)
     if processes <= 1 or len(items) == 0:
         return Pending(done=[fn(item) for item in items])
     dtype = _torch_default_dtype()
@@ -169,14 +176,14 @@ def parallel_submit(fn: Callable[[T], R], items: Sequence[T], processes: int | N
     for part in (fn, *(getattr(item, "func", None) for item in items[:1])):
         if getattr(part, "__module__", None) == "__main__" or getattr(getattr(part, "func", None), "__module__", None) == "__main__":
             raise TypeError(
-                f"parallel_map with processes={processes} cannot send {part!r} to a worker: it is defined in "
+                f"{processes} worker processes cannot run {part!r}: it is defined in "
                 "__main__ (a notebook or script); define it in a module, or use processes=1"
             )
     try:
         pickle.dumps(payloads[0])
     except (pickle.PicklingError, AttributeError, TypeError) as error:
         raise TypeError(
-            f"parallel_map with processes={processes} needs a picklable fn and items (a module-level "
+            f"{processes} worker processes need a picklable fn and items (a module-level "
             f"function or functools.partial, not a lambda or a notebook function): {error}"
         ) from None
     # The pool's size is the machine's process count, whatever this call needs, so that every
@@ -193,10 +200,7 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], processes: int | None
     TypeError says which. :func:`parallel_submit` starts the same work without waiting for it.
     """
     items = list(items)
-    if processes is None:
-        processes = default_processes()
-    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
-        raise ValueError(f"processes must be a positive int, got {processes!r}")
+    processes = _checked_processes(processes)
     if len(items) <= 1:
         return [fn(item) for item in items]
     return parallel_submit(fn, items, processes).result()
