@@ -6,6 +6,8 @@ c = get_config()  # noqa: F821 (provided by Jupyter when it loads this file)
 
 # No news feed and no update check (both would fetch from the web).
 c.LabApp.news_url = None
-c.LabApp.check_for_updates_class = "jupyterlab.handlers.announcements.NeverCheckForUpdate"
+c.LabApp.check_for_updates_class = (
+    "jupyterlab.handlers.announcements.NeverCheckForUpdate"
+)
 # The extension manager lists installed extensions only; it never queries PyPI.
 c.LabApp.extension_manager = "readonly"

@@ -26,7 +26,11 @@ GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
 CELLS = ("RNN", "LSTM", "GRU")
 
 #: ``(N, T, d_x, d_h)``: the target size and one smaller and one larger.
-SIZES = {"small": (16, 50, 64, 128), "main": (32, 100, 128, 256), "large": (64, 100, 256, 512)}
+SIZES = {
+    "small": (16, 50, 64, 128),
+    "main": (32, 100, 128, 256),
+    "large": (64, 100, 256, 512),
+}
 #: Tiny sizes for ``--quick`` (a smoke test of the harness, not a measurement).
 QUICK_SIZES = {"small": (2, 4, 3, 5), "main": (3, 6, 4, 8), "large": (4, 8, 6, 12)}
 
@@ -61,7 +65,11 @@ def floor_of(impl: str) -> str | None:
     """The floor measured for ``impl`` (for a rerun under other BLAS kernels, the rerun's floor), or None."""
     base, coretype = split_rerun(impl)
     floor = {RNNBOOK_NUMPY: MATMULS_NUMPY, RNNBOOK_TORCH: MATMULS_TORCH}.get(base)
-    return None if floor is None else (floor if coretype is None else rerun_name(floor, coretype))
+    return (
+        None
+        if floor is None
+        else (floor if coretype is None else rerun_name(floor, coretype))
+    )
 
 
 def is_floor(impl: str) -> bool:
@@ -85,7 +93,9 @@ SETTLE_S = 0.2
 
 
 # ----------------------------------------------------------------------------- FLOP counts
-def matmul_flops(cell: str, N: int, T: int, d_x: int, d_h: int, backward: bool = True) -> int:
+def matmul_flops(
+    cell: str, N: int, T: int, d_x: int, d_h: int, backward: bool = True
+) -> int:
     """Matmul FLOPs of one layer over a sequence: of the forward pass, or of forward + backward.
 
     Forward, with ``G = GATES[cell]`` gate blocks, every step multiplies the input
@@ -103,7 +113,11 @@ def matmul_flops(cell: str, N: int, T: int, d_x: int, d_h: int, backward: bool =
 
 # ----------------------------------------------------------------------------- timing
 def time_steps(
-    steps: Mapping[str, Callable[[], Any]], repeats: int, warmup: int = 1, passes: int = 2, settle_s: float | None = None,
+    steps: Mapping[str, Callable[[], Any]],
+    repeats: int,
+    warmup: int = 1,
+    passes: int = 2,
+    settle_s: float | None = None,
     sync: Callable[[], Any] | None = None,
 ) -> dict[str, list[float]]:
     """Seconds per call of each step: ``repeats`` timed calls each, in blocks of consecutive calls.
@@ -149,7 +163,12 @@ def summarize(times: Iterable[float]) -> dict[str, float]:
 
 
 # ----------------------------------------------------------------------------- implementations
-def _torch_step(module: torch.nn.Module, x: torch.Tensor, native: bool = False, **forward_kwargs: Any) -> Callable[[], Any]:
+def _torch_step(
+    module: torch.nn.Module,
+    x: torch.Tensor,
+    native: bool = False,
+    **forward_kwargs: Any,
+) -> Callable[[], Any]:
     """A training step of a torch module: forward, ``output.sum()``, backward into every parameter and ``x``."""
     x = x.detach().clone().requires_grad_(True)
 
@@ -162,7 +181,9 @@ def _torch_step(module: torch.nn.Module, x: torch.Tensor, native: bool = False, 
         return loss.detach()
 
     def run_native() -> torch.Tensor:
-        with warnings.catch_warnings():  # flags() warns that TF32 on oneDNN needs an Intel GPU
+        with (
+            warnings.catch_warnings()
+        ):  # flags() warns that TF32 on oneDNN needs an Intel GPU
             warnings.simplefilter("ignore")
             with torch.backends.mkldnn.flags(enabled=False):
                 return run()
@@ -184,8 +205,16 @@ def _numpy_step(layer: Any, x: np.ndarray) -> Callable[[], Any]:
     return step
 
 
-def make_steps(cell: str, N: int, T: int, d_x: int, d_h: int, implementations: Iterable[str] = IMPLEMENTATIONS,
-               seed: int = 0, device: str = "cpu") -> dict[str, Callable[[], Any]]:
+def make_steps(
+    cell: str,
+    N: int,
+    T: int,
+    d_x: int,
+    d_h: int,
+    implementations: Iterable[str] = IMPLEMENTATIONS,
+    seed: int = 0,
+    device: str = "cpu",
+) -> dict[str, Callable[[], Any]]:
     """Training steps of ``cell`` for each implementation, all on torch.nn's random weights and one input."""
     torch.manual_seed(seed)
     reference = getattr(torch.nn, cell)(d_x, d_h).to(device=device, dtype=torch.float32)
@@ -206,7 +235,15 @@ def make_steps(cell: str, N: int, T: int, d_x: int, d_h: int, implementations: I
             layer.load_state_dict(state)
             steps[name] = _numpy_step(layer, x.cpu().numpy())
         elif name in FLOORS:
-            steps[name] = matmul_only_step(cell, N, T, d_x, d_h, "numpy" if name == MATMULS_NUMPY else "torch", seed=seed)
+            steps[name] = matmul_only_step(
+                cell,
+                N,
+                T,
+                d_x,
+                d_h,
+                "numpy" if name == MATMULS_NUMPY else "torch",
+                seed=seed,
+            )
         elif name == FUSED:
             from rnnbook.torch.fused import FusedLSTM
 
@@ -216,12 +253,22 @@ def make_steps(cell: str, N: int, T: int, d_x: int, d_h: int, implementations: I
             fused.load_state_dict(state)
             steps[name] = _torch_step(fused, x)
         else:
-            raise ValueError(f"unknown implementation {name!r}; expected one of {MEASURED + (FUSED,)}")
+            raise ValueError(
+                f"unknown implementation {name!r}; expected one of {MEASURED + (FUSED,)}"
+            )
     return steps
 
 
-def matmul_only_step(cell: str, N: int, T: int, d_x: int, d_h: int, library: str = "numpy",
-                     mm: Callable[[Any, Any], Any] | None = None, seed: int = 0) -> Callable[[], Any]:
+def matmul_only_step(
+    cell: str,
+    N: int,
+    T: int,
+    d_x: int,
+    d_h: int,
+    library: str = "numpy",
+    mm: Callable[[Any, Any], Any] | None = None,
+    seed: int = 0,
+) -> Callable[[], Any]:
     """A step that does only the matrix products of a training step: a floor under the layer's time.
 
     The products are those of :func:`matmul_flops`, at the layer's shapes, in the order the layer
@@ -239,13 +286,23 @@ def matmul_only_step(cell: str, N: int, T: int, d_x: int, d_h: int, library: str
         raise ValueError(f"library must be 'numpy' or 'torch', got {library!r}")
     G = GATES[cell]
     rng = np.random.default_rng(seed)
-    shapes = {"x": (T * N, d_x), "w_ih": (G * d_h, d_x), "w_hh": (G * d_h, d_h), "h": (N, d_h),
-              "da": (T, N, G * d_h), "hs": (T, N, d_h)}
-    arrays = {k: rng.standard_normal(shape).astype(np.float32) for k, shape in shapes.items()}
+    shapes = {
+        "x": (T * N, d_x),
+        "w_ih": (G * d_h, d_x),
+        "w_hh": (G * d_h, d_h),
+        "h": (N, d_h),
+        "da": (T, N, G * d_h),
+        "hs": (T, N, d_h),
+    }
+    arrays = {
+        k: rng.standard_normal(shape).astype(np.float32) for k, shape in shapes.items()
+    }
     if library == "torch":
         arrays = {k: torch.from_numpy(v) for k, v in arrays.items()}
     mm = mm or (np.matmul if library == "numpy" else torch.mm)
-    x, w_ih, w_hh, h, da, hs = (arrays[k] for k in ("x", "w_ih", "w_hh", "h", "da", "hs"))
+    x, w_ih, w_hh, h, da, hs = (
+        arrays[k] for k in ("x", "w_ih", "w_hh", "h", "da", "hs")
+    )
     da_all, hs_all = da.reshape(T * N, G * d_h), hs.reshape(T * N, d_h)
 
     def step() -> Any:
@@ -266,7 +323,9 @@ def matmul_only_step(cell: str, N: int, T: int, d_x: int, d_h: int, library: str
 
 
 # ----------------------------------------------------------------------------- the machine's limit
-def _best_seconds(fn: Callable[[], Any], repeats: int, sync: Callable[[], Any] | None = None) -> float:
+def _best_seconds(
+    fn: Callable[[], Any], repeats: int, sync: Callable[[], Any] | None = None
+) -> float:
     return min(time_steps({"f": fn}, repeats, warmup=2, passes=1, sync=sync)["f"])
 
 
@@ -299,7 +358,11 @@ def _onednn_product(a: np.ndarray, b: np.ndarray) -> Callable[[], Any] | None:
     return product
 
 
-def measure_peak(step_shapes: Iterable[tuple[int, int, int]] = (), size: int = 1024, repeats: int = 10) -> dict[str, Any]:
+def measure_peak(
+    step_shapes: Iterable[tuple[int, int, int]] = (),
+    size: int = 1024,
+    repeats: int = 10,
+) -> dict[str, Any]:
     """This machine's float32 matmul throughput in GFLOP/s, measured now.
 
     Times ``(size, size) @ (size, size)`` products with ``torch.mm`` (MKL), ``numpy.matmul``
@@ -316,14 +379,26 @@ def measure_peak(step_shapes: Iterable[tuple[int, int, int]] = (), size: int = 1
         out = np.empty((m, n), np.float32)
         ta, tb, tout = torch.from_numpy(a), torch.from_numpy(b), torch.empty(m, n)
         flops = 2 * m * n * k
-        products = {"torch.mm": lambda: torch.mm(ta, tb, out=tout), "numpy.matmul": lambda: np.matmul(a, b, out=out)}
+        products = {
+            "torch.mm": lambda: torch.mm(ta, tb, out=tout),
+            "numpy.matmul": lambda: np.matmul(a, b, out=out),
+        }
         onednn = _onednn_product(a, b)
         if onednn is not None:
             products[ONEDNN] = onednn
         for library, product in products.items():
             s = _best_seconds(product, repeats)
-            gemms.append({"library": library, "m": m, "k": k, "n": n, "square": m == k == n == size, "seconds": s,
-                          "gflops": flops / s / 1e9})
+            gemms.append(
+                {
+                    "library": library,
+                    "m": m,
+                    "k": k,
+                    "n": n,
+                    "square": m == k == n == size,
+                    "seconds": s,
+                    "gflops": flops / s / 1e9,
+                }
+            )
     return {"peak_gflops": peak_of(gemms), "gemms": gemms}
 
 
@@ -334,7 +409,10 @@ def peak_of(gemms: Iterable[dict[str, Any]]) -> float:
 
 def merge_peaks(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     """The better of two :func:`measure_peak` results, product by product (a run measures before and after the parts)."""
-    gemms = [max(a, b, key=lambda g: g["gflops"]) for a, b in zip(first["gemms"], second["gemms"], strict=True)]
+    gemms = [
+        max(a, b, key=lambda g: g["gflops"])
+        for a, b in zip(first["gemms"], second["gemms"], strict=True)
+    ]
     return {"peak_gflops": peak_of(gemms), "gemms": gemms}
 
 
@@ -346,12 +424,24 @@ def apply_peak(rows: Iterable[dict[str, Any]], peak: float) -> None:
 
 
 # ----------------------------------------------------------------------------- the parts
-def _rows(times: dict[str, list[float]], flops: int, peak: float, reference: str | None, **fields: Any) -> list[dict[str, Any]]:
+def _rows(
+    times: dict[str, list[float]],
+    flops: int,
+    peak: float,
+    reference: str | None,
+    **fields: Any,
+) -> list[dict[str, Any]]:
     """One JSON row per implementation: times, GFLOP/s, fraction of peak, ratios to ``reference``."""
     ref = summarize(times[reference]) if reference in times else None
     rows = []
     for name, ts in times.items():
-        row: dict[str, Any] = {**fields, "impl": name, "flops": flops, **summarize(ts), "repeats": len(ts)}
+        row: dict[str, Any] = {
+            **fields,
+            "impl": name,
+            "flops": flops,
+            **summarize(ts),
+            "repeats": len(ts),
+        }
         row["gflops"] = flops / row["min_s"] / 1e9
         row["frac_peak"] = row["gflops"] / peak
         if ref is not None:
@@ -361,26 +451,56 @@ def _rows(times: dict[str, list[float]], flops: int, peak: float, reference: str
     return rows
 
 
-def run_main(peak: float, sizes: Mapping[str, tuple[int, int, int, int]] = SIZES, cells: Iterable[str] = CELLS,
-             repeats: int = 20, implementations: Iterable[str] = MEASURED,
-             log: Callable[[str], Any] = print) -> list[dict[str, Any]]:
+def run_main(
+    peak: float,
+    sizes: Mapping[str, tuple[int, int, int, int]] = SIZES,
+    cells: Iterable[str] = CELLS,
+    repeats: int = 20,
+    implementations: Iterable[str] = MEASURED,
+    log: Callable[[str], Any] = print,
+) -> list[dict[str, Any]]:
     """Every cell at every size, each implementation (default: all, and the floors), ratios to torch.nn."""
     implementations = tuple(implementations)
     rows = []
     for label, (N, T, d_x, d_h) in sizes.items():
         for cell in cells:
-            times = time_steps(make_steps(cell, N, T, d_x, d_h, implementations), repeats)
+            times = time_steps(
+                make_steps(cell, N, T, d_x, d_h, implementations), repeats
+            )
             flops = matmul_flops(cell, N, T, d_x, d_h)
-            new = _rows(times, flops, peak, TORCH_NN, size=label, cell=cell, N=N, T=T, d_x=d_x, d_h=d_h)
+            new = _rows(
+                times,
+                flops,
+                peak,
+                TORCH_NN,
+                size=label,
+                cell=cell,
+                N=N,
+                T=T,
+                d_x=d_x,
+                d_h=d_h,
+            )
             rows += new
-            log(f"  {label:5s} {cell:4s} " + "  ".join(f"{r['impl']} {r['min_s'] * 1e3:.1f} ms ({r['ratio_min']:.2f}x)" for r in new))
+            log(
+                f"  {label:5s} {cell:4s} "
+                + "  ".join(
+                    f"{r['impl']} {r['min_s'] * 1e3:.1f} ms ({r['ratio_min']:.2f}x)"
+                    for r in new
+                )
+            )
     return rows
 
 
-def run_scaling(peak: float, base: tuple[int, int, int, int] = SIZES["main"], Ts: Iterable[int] = (25, 50, 100, 200, 400),
-                d_hs: Iterable[int] = (64, 128, 256, 512), cell: str = "LSTM", repeats: int = 7,
-                implementations: Iterable[str] = (TORCH_NN, RNNBOOK_TORCH, RNNBOOK_NUMPY),
-                log: Callable[[str], Any] = print) -> list[dict[str, Any]]:
+def run_scaling(
+    peak: float,
+    base: tuple[int, int, int, int] = SIZES["main"],
+    Ts: Iterable[int] = (25, 50, 100, 200, 400),
+    d_hs: Iterable[int] = (64, 128, 256, 512),
+    cell: str = "LSTM",
+    repeats: int = 7,
+    implementations: Iterable[str] = (TORCH_NN, RNNBOOK_TORCH, RNNBOOK_NUMPY),
+    log: Callable[[str], Any] = print,
+) -> list[dict[str, Any]]:
     """``cell``'s step time against ``T`` (other sizes as ``base``) and against ``d_h``."""
     N, T0, d_x, d_h0 = base
     implementations = tuple(implementations)
@@ -388,15 +508,38 @@ def run_scaling(peak: float, base: tuple[int, int, int, int] = SIZES["main"], Ts
     for axis, values in (("T", Ts), ("d_h", d_hs)):
         for value in values:
             T, d_h = (value, d_h0) if axis == "T" else (T0, value)
-            times = time_steps(make_steps(cell, N, T, d_x, d_h, implementations), repeats)
+            times = time_steps(
+                make_steps(cell, N, T, d_x, d_h, implementations), repeats
+            )
             flops = matmul_flops(cell, N, T, d_x, d_h)
-            rows += _rows(times, flops, peak, TORCH_NN, axis=axis, cell=cell, N=N, T=T, d_x=d_x, d_h=d_h)
-            log(f"  scaling {axis}={value}: " + ", ".join(f"{n} {min(ts) * 1e3:.1f} ms" for n, ts in times.items()))
+            rows += _rows(
+                times,
+                flops,
+                peak,
+                TORCH_NN,
+                axis=axis,
+                cell=cell,
+                N=N,
+                T=T,
+                d_x=d_x,
+                d_h=d_h,
+            )
+            log(
+                f"  scaling {axis}={value}: "
+                + ", ".join(f"{n} {min(ts) * 1e3:.1f} ms" for n, ts in times.items())
+            )
     return rows
 
 
-def run_mingru(Ts: Iterable[int] = (16, 64, 256, 1024, 4096), N: int = 8, d_x: int = 64, d_h: int = 64,
-               repeats: int = 5, device: str = "cpu", log: Callable[[str], Any] = print) -> dict[str, Any]:
+def run_mingru(
+    Ts: Iterable[int] = (16, 64, 256, 1024, 4096),
+    N: int = 8,
+    d_x: int = 64,
+    d_h: int = 64,
+    repeats: int = 5,
+    device: str = "cpu",
+    log: Callable[[str], Any] = print,
+) -> dict[str, Any]:
     """minGRU training steps (forward + backward), parallel scan against the sequential loop, for each ``T``."""
     MinGRU = getattr(rtorch, "MinGRU", None)
     if MinGRU is None:
@@ -407,53 +550,109 @@ def run_mingru(Ts: Iterable[int] = (16, 64, 256, 1024, 4096), N: int = 8, d_x: i
         torch.manual_seed(0)
         layer = MinGRU(d_x, d_h, device=device, dtype=torch.float32)
         x = torch.randn(T, N, d_x, device=device)
-        steps = {mode: _torch_step(layer, x, mode=mode) for mode in ("parallel", "sequential")}
+        steps = {
+            mode: _torch_step(layer, x, mode=mode)
+            for mode in ("parallel", "sequential")
+        }
         count = max(2, repeats if T <= 1024 else repeats // 2)
-        stats = {mode: summarize(ts) for mode, ts in time_steps(steps, count, sync=sync).items()}
-        row = {"T": T, "N": N, "d_x": d_x, "d_h": d_h, "device": device,
-               **{f"{mode}_{k}": v for mode, s in stats.items() for k, v in s.items()}}
+        stats = {
+            mode: summarize(ts)
+            for mode, ts in time_steps(steps, count, sync=sync).items()
+        }
+        row = {
+            "T": T,
+            "N": N,
+            "d_x": d_x,
+            "d_h": d_h,
+            "device": device,
+            **{f"{mode}_{k}": v for mode, s in stats.items() for k, v in s.items()},
+        }
         row["speedup_min"] = row["sequential_min_s"] / row["parallel_min_s"]
         row["speedup_median"] = row["sequential_median_s"] / row["parallel_median_s"]
         rows.append(row)
-        log(f"  minGRU {device} T={T}: parallel {row['parallel_min_s'] * 1e3:.2f} ms, "
-            f"sequential {row['sequential_min_s'] * 1e3:.2f} ms, speed-up {row['speedup_min']:.1f}x")
+        log(
+            f"  minGRU {device} T={T}: parallel {row['parallel_min_s'] * 1e3:.2f} ms, "
+            f"sequential {row['sequential_min_s'] * 1e3:.2f} ms, speed-up {row['speedup_min']:.1f}x"
+        )
     return {"measured": True, "rows": rows}
 
 
-def run_gpu(sizes: Mapping[str, tuple[int, int, int, int]] = SIZES, repeats: int = 20,
-            log: Callable[[str], Any] = print) -> dict[str, Any]:
+def run_gpu(
+    sizes: Mapping[str, tuple[int, int, int, int]] = SIZES,
+    repeats: int = 20,
+    log: Callable[[str], Any] = print,
+) -> dict[str, Any]:
     """On CUDA: LSTM training steps of cuDNN's torch.nn.LSTM, rnnbook.torch.LSTM and the fused LSTM; minGRU's scan.
 
     Returns ``{"measured": False, "reason": ...}`` without CUDA; nothing is estimated.
     """
     if not torch.cuda.is_available():
-        return {"measured": False, "reason": "no CUDA device (torch.cuda.is_available() is False)"}
+        return {
+            "measured": False,
+            "reason": "no CUDA device (torch.cuda.is_available() is False)",
+        }
     sync = torch.cuda.synchronize
     rows = []
     for label, (N, T, d_x, d_h) in sizes.items():
-        steps = make_steps("LSTM", N, T, d_x, d_h, (TORCH_NN, RNNBOOK_TORCH, FUSED), device="cuda")
+        steps = make_steps(
+            "LSTM", N, T, d_x, d_h, (TORCH_NN, RNNBOOK_TORCH, FUSED), device="cuda"
+        )
         times = time_steps(steps, repeats, warmup=2, sync=sync)
-        new = _rows(times, matmul_flops("LSTM", N, T, d_x, d_h), float("nan"), TORCH_NN,
-                    size=label, cell="LSTM", N=N, T=T, d_x=d_x, d_h=d_h)
+        new = _rows(
+            times,
+            matmul_flops("LSTM", N, T, d_x, d_h),
+            float("nan"),
+            TORCH_NN,
+            size=label,
+            cell="LSTM",
+            N=N,
+            T=T,
+            d_x=d_x,
+            d_h=d_h,
+        )
         for row in new:
             del row["frac_peak"]
         rows += new
-        log(f"  cuda {label} LSTM " + "  ".join(f"{r['impl']} {r['min_s'] * 1e3:.2f} ms ({r['ratio_min']:.2f}x)" for r in new))
-    return {"measured": True, "device_name": torch.cuda.get_device_name(0), "rows": rows,
-            "mingru": run_mingru(device="cuda", log=log)}
+        log(
+            f"  cuda {label} LSTM "
+            + "  ".join(
+                f"{r['impl']} {r['min_s'] * 1e3:.2f} ms ({r['ratio_min']:.2f}x)"
+                for r in new
+            )
+        )
+    return {
+        "measured": True,
+        "device_name": torch.cuda.get_device_name(0),
+        "rows": rows,
+        "mingru": run_mingru(device="cuda", log=log),
+    }
 
 
 # ----------------------------------------------------------------------------- targets and metadata
-def check_targets(main_rows: Iterable[dict[str, Any]], size: str = "main") -> list[dict[str, Any]]:
+def check_targets(
+    main_rows: Iterable[dict[str, Any]], size: str = "main"
+) -> list[dict[str, Any]]:
     """Each target of :data:`TARGETS` with the measured ratios at ``size``; ``met`` judges the best-of-rounds ratio."""
     rows = [r for r in main_rows if r["size"] == size]
     out = []
     for impl, cells, limit in TARGETS:
         for cell in cells:
             # The implementation itself, then its reruns under other BLAS kernels.
-            for row in (r for r in rows if r["cell"] == cell and split_rerun(r["impl"])[0] == impl):
-                out.append({"impl": row["impl"], "cell": cell, "limit": limit, "ratio_min": row["ratio_min"],
-                            "ratio_median": row["ratio_median"], "met": bool(row["ratio_min"] <= limit)})
+            for row in (
+                r
+                for r in rows
+                if r["cell"] == cell and split_rerun(r["impl"])[0] == impl
+            ):
+                out.append(
+                    {
+                        "impl": row["impl"],
+                        "cell": cell,
+                        "limit": limit,
+                        "ratio_min": row["ratio_min"],
+                        "ratio_median": row["ratio_median"],
+                        "met": bool(row["ratio_min"] <= limit),
+                    }
+                )
     return out
 
 
@@ -491,7 +690,11 @@ def openblas_core() -> str:
         from threadpoolctl import threadpool_info
     except ImportError:
         return "unknown"
-    cores = [i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"]
+    cores = [
+        i.get("architecture")
+        for i in threadpool_info()
+        if i.get("internal_api") == "openblas"
+    ]
     return cores[0] if cores and cores[0] else "unknown"
 
 
@@ -502,8 +705,14 @@ def avx512_kernels_unused() -> bool:
     ``OPENBLAS_CORETYPE`` to an older family (the machines this book is built on set
     ``OPENBLAS_CORETYPE=Haswell``, AVX2 kernels, on AVX-512 processors).
     """
-    core = openblas_core()  # "unknown" (no threadpoolctl): no claim either way, and no rerun
-    return AVX512_FLAG in cpu_flags() and core != "unknown" and core not in AVX512_OPENBLAS_CORES
+    core = (
+        openblas_core()
+    )  # "unknown" (no threadpoolctl): no claim either way, and no rerun
+    return (
+        AVX512_FLAG in cpu_flags()
+        and core != "unknown"
+        and core not in AVX512_OPENBLAS_CORES
+    )
 
 
 def _numpy_blas() -> str:
@@ -517,7 +726,7 @@ def _numpy_blas() -> str:
 def machine_info() -> dict[str, Any]:
     """Where and with what the numbers were measured."""
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": _cpu_model(),
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
@@ -530,7 +739,9 @@ def machine_info() -> dict[str, Any]:
         "avx512": AVX512_FLAG in cpu_flags(),
         "torch_threads": torch.get_num_threads(),
         "omp_num_threads_env": os.environ.get("OMP_NUM_THREADS"),
-        "onednn_enabled": bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled),
+        "onednn_enabled": bool(
+            torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
+        ),
         "cuda": torch.cuda.is_available(),
         "dtype": "float32",
     }

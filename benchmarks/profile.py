@@ -26,8 +26,13 @@ from typing import Any
 from benchmarks import core
 
 
-def profile_step(cell: str, impl: str, size: tuple[int, int, int, int] = core.SIZES["main"], calls: int = 5,
-                 rows: int = 15) -> str:
+def profile_step(
+    cell: str,
+    impl: str,
+    size: tuple[int, int, int, int] = core.SIZES["main"],
+    calls: int = 5,
+    rows: int = 15,
+) -> str:
     """The profile of ``calls`` training steps of ``impl``'s ``cell`` at ``size`` = ``(N, T, d_x, d_h)``, as text."""
     import torch
 
@@ -44,24 +49,46 @@ def profile_step(cell: str, impl: str, size: tuple[int, int, int, int] = core.SI
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(rows)
         return out.getvalue()
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+    with torch.profiler.profile(
+        activities=[torch.profiler.ProfilerActivity.CPU]
+    ) as prof:
         run()
     return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.profile", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("cell", choices=core.CELLS)
     parser.add_argument("implementation", choices=core.MEASURED)
-    parser.add_argument("--size", choices=sorted(core.SIZES), default="main", help="one of the benchmark's sizes (default main)")
-    parser.add_argument("--calls", type=int, default=5, help="profiled training steps (default 5)")
-    parser.add_argument("--rows", type=int, default=15, help="lines of the profile to print (default 15)")
+    parser.add_argument(
+        "--size",
+        choices=sorted(core.SIZES),
+        default="main",
+        help="one of the benchmark's sizes (default main)",
+    )
+    parser.add_argument(
+        "--calls", type=int, default=5, help="profiled training steps (default 5)"
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=15,
+        help="lines of the profile to print (default 15)",
+    )
     args = parser.parse_args(argv)
     if args.calls < 1 or args.rows < 1:
         parser.error("--calls and --rows must be >= 1")
     N, T, d_x, d_h = core.SIZES[args.size]
-    print(f"{args.implementation} {args.cell}, N={N}, T={T}, d_x={d_x}, d_h={d_h}: {args.calls} training steps")
-    print(profile_step(args.cell, args.implementation, core.SIZES[args.size], args.calls, args.rows))
+    print(
+        f"{args.implementation} {args.cell}, N={N}, T={T}, d_x={d_x}, d_h={d_h}: {args.calls} training steps"
+    )
+    print(
+        profile_step(
+            args.cell, args.implementation, core.SIZES[args.size], args.calls, args.rows
+        )
+    )
     return 0
 
 

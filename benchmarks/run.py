@@ -18,20 +18,53 @@ PARTS = ("main", "scaling", "mingru", "gpu")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks",
-                                     description="Time RNN/LSTM/GRU training steps of rnnbook against torch.nn.")
-    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to measure (default: all)")
-    parser.add_argument("--repeats", type=int, default=20, help="timed calls per implementation and size in the main table (default 20)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch and BLAS threads (default: the machine's default, recorded in the results)")
-    parser.add_argument("--implementations", nargs="+", default=None, metavar="NAME",
-                        help="what the main part times (default: every implementation and the two matmul floors)")
-    parser.add_argument("--no-rerun", action="store_true",
-                        help="on an AVX-512 processor whose OpenBLAS runs other kernels, do not measure the NumPy rows "
-                             "again with OpenBLAS's AVX-512 kernels (benchmarks.core.AVX512_CORETYPE)")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes and few repeats: checks the harness in seconds")
-    parser.add_argument("--out", type=pathlib.Path, default=None,
-                        help=f"JSON results file (default {DEFAULT_OUT.relative_to(ROOT)}; with --quick, none unless given)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Time RNN/LSTM/GRU training steps of rnnbook against torch.nn.",
+    )
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=PARTS,
+        default=list(PARTS),
+        help="what to measure (default: all)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=20,
+        help="timed calls per implementation and size in the main table (default 20)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch and BLAS threads (default: the machine's default, recorded in the results)",
+    )
+    parser.add_argument(
+        "--implementations",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="what the main part times (default: every implementation and the two matmul floors)",
+    )
+    parser.add_argument(
+        "--no-rerun",
+        action="store_true",
+        help="on an AVX-512 processor whose OpenBLAS runs other kernels, do not measure the NumPy rows "
+        "again with OpenBLAS's AVX-512 kernels (benchmarks.core.AVX512_CORETYPE)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes and few repeats: checks the harness in seconds",
+    )
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=None,
+        help=f"JSON results file (default {DEFAULT_OUT.relative_to(ROOT)}; with --quick, none unless given)",
+    )
     return parser.parse_args(argv)
 
 
@@ -51,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    warnings.filterwarnings("ignore", message=".*TF32.*")  # torch.backends.mkldnn.flags warns about Intel GPUs
+    warnings.filterwarnings(
+        "ignore", message=".*TF32.*"
+    )  # torch.backends.mkldnn.flags warns about Intel GPUs
 
     quick = args.quick
     if quick:
@@ -59,25 +94,43 @@ def main(argv: list[str] | None = None) -> int:
     sizes = core.QUICK_SIZES if quick else core.SIZES
     repeats = 2 if quick else args.repeats
     start = time.perf_counter()
-    results: dict = {"meta": {**core.machine_info(), "quick": quick, "repeats": repeats,
-                              "command": "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])}}
-    print(f"threads: torch {results['meta']['torch_threads']}, cpu_count {results['meta']['cpu_count']}; "
-          f"{results['meta']['cpu']}; torch {torch.__version__}", flush=True)
+    results: dict = {
+        "meta": {
+            **core.machine_info(),
+            "quick": quick,
+            "repeats": repeats,
+            "command": "python -m benchmarks "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
+        }
+    }
+    print(
+        f"threads: torch {results['meta']['torch_threads']}, cpu_count {results['meta']['cpu_count']}; "
+        f"{results['meta']['cpu']}; torch {torch.__version__}",
+        flush=True,
+    )
     main_shape = sizes["main"]
     N, _, _, d_h = main_shape
     step_shapes = [(N, d_h, core.GATES[c] * d_h) for c in ("LSTM", "GRU")]
     peak_kwargs = dict(size=64, repeats=2) if quick else dict(size=1024, repeats=10)
     results["peak"] = core.measure_peak(step_shapes, **peak_kwargs)
-    print(f"float32 matmul peak: {results['peak']['peak_gflops']:.1f} GFLOP/s", flush=True)
+    print(
+        f"float32 matmul peak: {results['peak']['peak_gflops']:.1f} GFLOP/s", flush=True
+    )
     peak = results["peak"]["peak_gflops"]
     implementations = tuple(args.implementations or core.MEASURED)
     unknown = set(implementations) - set(core.MEASURED)
     if unknown:
-        raise SystemExit(f"unknown implementations {sorted(unknown)}; expected some of {list(core.MEASURED)}")
+        raise SystemExit(
+            f"unknown implementations {sorted(unknown)}; expected some of {list(core.MEASURED)}"
+        )
     if "main" in args.parts:
-        results["main"] = core.run_main(peak, sizes, repeats=repeats, implementations=implementations)
+        results["main"] = core.run_main(
+            peak, sizes, repeats=repeats, implementations=implementations
+        )
     if "scaling" in args.parts:
-        kwargs = dict(Ts=(4, 8), d_hs=(4, 8), repeats=2, base=main_shape) if quick else {}
+        kwargs = (
+            dict(Ts=(4, 8), d_hs=(4, 8), repeats=2, base=main_shape) if quick else {}
+        )
         results["scaling"] = core.run_scaling(peak, **kwargs)
     if "mingru" in args.parts:
         kwargs = dict(Ts=(4, 16), N=2, d_x=3, d_h=4, repeats=2) if quick else {}
@@ -85,15 +138,25 @@ def main(argv: list[str] | None = None) -> int:
     if "gpu" in args.parts:
         results["gpu"] = core.run_gpu(sizes={"main": main_shape}, repeats=repeats)
     # The peak again at the end: on a shared machine, the better of the two is the machine's limit.
-    results["peak"] = core.merge_peaks(results["peak"], core.measure_peak(step_shapes, **peak_kwargs))
-    if "main" in args.parts and core.RNNBOOK_NUMPY in implementations and not args.no_rerun and core.avx512_kernels_unused():
+    results["peak"] = core.merge_peaks(
+        results["peak"], core.measure_peak(step_shapes, **peak_kwargs)
+    )
+    if (
+        "main" in args.parts
+        and core.RNNBOOK_NUMPY in implementations
+        and not args.no_rerun
+        and core.avx512_kernels_unused()
+    ):
         rerun_numpy(results, args, repeats)
     results["peak"]["peak_gflops"] = core.peak_of(results["peak"]["gemms"])
     for part in ("main", "scaling"):
         core.apply_peak(results.get(part, []), results["peak"]["peak_gflops"])
     if "main" in results:
         results["targets"] = core.check_targets(results["main"])
-    print(f"float32 matmul peak (best of start and end): {results['peak']['peak_gflops']:.1f} GFLOP/s", flush=True)
+    print(
+        f"float32 matmul peak (best of start and end): {results['peak']['peak_gflops']:.1f} GFLOP/s",
+        flush=True,
+    )
     results["meta"]["wall_s"] = time.perf_counter() - start
 
     print()
@@ -101,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out if args.out is not None else (None if quick else DEFAULT_OUT)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+        out.write_text(
+            json.dumps(results, indent=1, sort_keys=False) + "\n", encoding="utf-8"
+        )
         print(f"\nwrote {out}")
     return 0
 
@@ -118,22 +183,57 @@ def rerun_numpy(results: dict, args: argparse.Namespace, repeats: int) -> None:
     from benchmarks import core
 
     coretype = core.AVX512_CORETYPE
-    print(f"\nThe NumPy rows again, with OPENBLAS_CORETYPE={coretype} (AVX-512 kernels), in a child process:", flush=True)
+    print(
+        f"\nThe NumPy rows again, with OPENBLAS_CORETYPE={coretype} (AVX-512 kernels), in a child process:",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         out = pathlib.Path(tmp) / "rerun.json"
-        command = [sys.executable, "-m", "benchmarks", "--parts", "main", "--implementations", *core.RERUN,
-                   "--repeats", str(repeats), "--out", str(out), "--no-rerun"]
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--parts",
+            "main",
+            "--implementations",
+            *core.RERUN,
+            "--repeats",
+            str(repeats),
+            "--out",
+            str(out),
+            "--no-rerun",
+        ]
         command += ["--quick"] if args.quick else []
         command += ["--threads", str(args.threads)] if args.threads is not None else []
-        subprocess.run(command, cwd=ROOT, env={**os.environ, "OPENBLAS_CORETYPE": coretype}, check=True)
+        subprocess.run(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "OPENBLAS_CORETYPE": coretype},
+            check=True,
+        )
         child = json.loads(out.read_text(encoding="utf-8"))
-    results["main"] += [{**r, "impl": core.rerun_name(r["impl"], coretype)} for r in child["main"] if r["impl"] != core.TORCH_NN]
-    results["peak"]["gemms"] += [{**g, "library": core.rerun_name(g["library"], coretype)} for g in child["peak"]["gemms"]
-                                 if g["library"] == "numpy.matmul"]
-    results["rerun"] = {"coretype": coretype, "openblas_core": child["meta"]["openblas_core"],
-                        "torch_nn": [r for r in child["main"] if r["impl"] == core.TORCH_NN]}
-    sizes, cells = list(dict.fromkeys(r["size"] for r in results["main"])), list(dict.fromkeys(r["cell"] for r in results["main"]))
-    results["main"].sort(key=lambda r: (sizes.index(r["size"]), cells.index(r["cell"])))  # stable: reruns after their size and cell
+    results["main"] += [
+        {**r, "impl": core.rerun_name(r["impl"], coretype)}
+        for r in child["main"]
+        if r["impl"] != core.TORCH_NN
+    ]
+    results["peak"]["gemms"] += [
+        {**g, "library": core.rerun_name(g["library"], coretype)}
+        for g in child["peak"]["gemms"]
+        if g["library"] == "numpy.matmul"
+    ]
+    results["rerun"] = {
+        "coretype": coretype,
+        "openblas_core": child["meta"]["openblas_core"],
+        "torch_nn": [r for r in child["main"] if r["impl"] == core.TORCH_NN],
+    }
+    sizes, cells = (
+        list(dict.fromkeys(r["size"] for r in results["main"])),
+        list(dict.fromkeys(r["cell"] for r in results["main"])),
+    )
+    results["main"].sort(
+        key=lambda r: (sizes.index(r["size"]), cells.index(r["cell"]))
+    )  # stable: reruns after their size and cell
 
 
 if __name__ == "__main__":

@@ -10,7 +10,13 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-CELLS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "mingru": "MinGRU", "minlstm": "MinLSTM"}
+CELLS = {
+    "rnn": "RNN",
+    "lstm": "LSTM",
+    "gru": "GRU",
+    "mingru": "MinGRU",
+    "minlstm": "MinLSTM",
+}
 """Cell name -> class name in each backend module (the minimal recurrences exist in rnnbook.torch only)."""
 
 
@@ -20,5 +26,7 @@ def resolve_cell(backend: ModuleType, cell: str) -> Any:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
     cls = getattr(backend, CELLS[cell], None)
     if cls is None:
-        raise ValueError(f"cell {cell!r} is not available: {backend.__name__} has no {CELLS[cell]} class")
+        raise ValueError(
+            f"cell {cell!r} is not available: {backend.__name__} has no {CELLS[cell]} class"
+        )
     return cls

@@ -24,24 +24,35 @@ from numpy.typing import NDArray
 
 from ._shapes import positive_int
 
-StepFn = Callable[[NDArray[np.int64], Any], tuple[NDArray[np.floating], Any, NDArray[np.floating] | None]]
+StepFn = Callable[
+    [NDArray[np.int64], Any],
+    tuple[NDArray[np.floating], Any, NDArray[np.floating] | None],
+]
 SelectFn = Callable[[Any, NDArray[np.int64]], Any]
 
 
-def check_decode_args(max_len: Any, bos: Any, eos: Any, vocab_size: int, beam_width: Any = 1) -> None:
+def check_decode_args(
+    max_len: Any, bos: Any, eos: Any, vocab_size: int, beam_width: Any = 1
+) -> None:
     """Reject a ``max_len`` or ``beam_width`` below 1 and ``bos`` / ``eos`` outside the target vocabulary."""
     positive_int("max_len", max_len)
     positive_int("beam_width", beam_width)
     for name, value in (("bos", bos), ("eos", eos)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"{name} must be an int token id, got {type(value).__name__}")
+            raise TypeError(
+                f"{name} must be an int token id, got {type(value).__name__}"
+            )
         if not 0 <= value < vocab_size:
-            raise ValueError(f"{name} must be a token in [0, {vocab_size}) (the target vocabulary), got {value}")
+            raise ValueError(
+                f"{name} must be a token in [0, {vocab_size}) (the target vocabulary), got {value}"
+            )
 
 
 def greedy_decode(
     step: StepFn, state: Any, batch: int, max_len: int, bos: int, eos: int
-) -> tuple[list[NDArray[np.int64]], NDArray[np.float64], list[NDArray[np.floating]] | None]:
+) -> tuple[
+    list[NDArray[np.int64]], NDArray[np.float64], list[NDArray[np.floating]] | None
+]:
     """Pick the most probable token at every step, for a whole batch at once.
 
     Returns ``(sequences, scores, attention)``: per source, the tokens after BOS up to and including
@@ -75,7 +86,13 @@ def greedy_decode(
 
 
 def beam_decode(
-    step: StepFn, select: SelectFn, state: Any, beam_width: int, max_len: int, bos: int, eos: int
+    step: StepFn,
+    select: SelectFn,
+    state: Any,
+    beam_width: int,
+    max_len: int,
+    bos: int,
+    eos: int,
 ) -> tuple[NDArray[np.int64], float, NDArray[np.floating] | None]:
     """Beam search for ONE source (``state`` holds a batch of 1): the best sequence, its score, its attention.
 
@@ -103,10 +120,16 @@ def beam_decode(
         scores = total[order]
         if alpha is not None:
             rows = alpha[parent][:, None, :]
-            history = rows if history is None else np.concatenate([history[parent], rows], axis=1)
+            history = (
+                rows
+                if history is None
+                else np.concatenate([history[parent], rows], axis=1)
+            )
         ends = (token == eos) | (t == max_len - 1)
         for i in np.flatnonzero(ends):
-            finished.append((float(scores[i]), seqs[i], None if history is None else history[i]))
+            finished.append(
+                (float(scores[i]), seqs[i], None if history is None else history[i])
+            )
         live = np.flatnonzero(~ends)
         if live.size == 0:
             break
@@ -115,7 +138,9 @@ def beam_decode(
         state = select(state, parent[live])
         seqs, scores, last = seqs[live], scores[live], token[live]
         history = None if history is None else history[live]
-    best = max(range(len(finished)), key=lambda i: (finished[i][0], -i))  # highest score, earliest on ties
+    best = max(
+        range(len(finished)), key=lambda i: (finished[i][0], -i)
+    )  # highest score, earliest on ties
     return finished[best][1], finished[best][0], finished[best][2]
 
 
@@ -136,7 +161,9 @@ def beam_decode_each(
     """
     seqs, scores, attention = [], [], []
     for n in range(num_sources):
-        seq, score, alpha = beam_decode(step, select, select(whole, np.array([n])), beam_width, max_len, bos, eos)
+        seq, score, alpha = beam_decode(
+            step, select, select(whole, np.array([n])), beam_width, max_len, bos, eos
+        )
         seqs.append(seq)
         scores.append(score)
         attention.append(alpha)

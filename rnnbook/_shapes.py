@@ -42,30 +42,46 @@ def check_sequence_shape(
     else:
         t, n = shape[0], 1
     if t == 0:
-        raise ValueError(f"input sequence is empty (T=0): expected {expected} with T >= 1, got shape {_fmt(shape)}")
+        raise ValueError(
+            f"input sequence is empty (T=0): expected {expected} with T >= 1, got shape {_fmt(shape)}"
+        )
     if n == 0:
-        raise ValueError(f"input batch is empty (N=0): expected {expected} with N >= 1, got shape {_fmt(shape)}")
+        raise ValueError(
+            f"input batch is empty (N=0): expected {expected} with N >= 1, got shape {_fmt(shape)}"
+        )
     return batched, int(t), int(n)
 
 
-def state_shape(num_layers: int, num_directions: int, batch: int, hidden_size: int, batched: bool) -> tuple[int, ...]:
+def state_shape(
+    num_layers: int, num_directions: int, batch: int, hidden_size: int, batched: bool
+) -> tuple[int, ...]:
     """The shape of an initial or final state: ``(D * num_layers, N, d_h)``, or ``(D * num_layers, d_h)`` unbatched."""
     if batched:
         return (num_directions * num_layers, batch, hidden_size)
     return (num_directions * num_layers, hidden_size)
 
 
-def check_state_shape(shape: Sequence[int], expected: Sequence[int], name: str = "hx") -> None:
+def check_state_shape(
+    shape: Sequence[int], expected: Sequence[int], name: str = "hx"
+) -> None:
     """Raise ``ValueError`` unless ``shape == expected``, naming both."""
     if tuple(int(s) for s in shape) != tuple(expected):
-        layout = "(D * num_layers, N, d_h)" if len(expected) == 3 else "(D * num_layers, d_h) for unbatched input"
-        raise ValueError(f"{name} must have shape {_fmt(expected)} {layout}, got shape {_fmt(shape)}")
+        layout = (
+            "(D * num_layers, N, d_h)"
+            if len(expected) == 3
+            else "(D * num_layers, d_h) for unbatched input"
+        )
+        raise ValueError(
+            f"{name} must have shape {_fmt(expected)} {layout}, got shape {_fmt(shape)}"
+        )
 
 
 def check_same_shape(shape: Sequence[int], expected: Sequence[int], name: str) -> None:
     """Raise ``ValueError`` unless an upstream gradient has the shape of the value it belongs to."""
     if tuple(int(s) for s in shape) != tuple(expected):
-        raise ValueError(f"{name} must have shape {_fmt(expected)} (the shape forward returned), got shape {_fmt(shape)}")
+        raise ValueError(
+            f"{name} must have shape {_fmt(expected)} (the shape forward returned), got shape {_fmt(shape)}"
+        )
 
 
 def positive_int(name: str, value: Any, minimum: int = 1) -> int:
@@ -79,11 +95,17 @@ def positive_int(name: str, value: Any, minimum: int = 1) -> int:
 
 def check_layer_sizes(input_size: int, hidden_size: int, num_layers: int) -> None:
     """Reject non-positive or non-integer layer sizes with a clear message."""
-    for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+    for name, value in (
+        ("input_size", input_size),
+        ("hidden_size", hidden_size),
+        ("num_layers", num_layers),
+    ):
         positive_int(name, value)
 
 
-def check_lengths(lengths: Any, T: int, N: int, batched: bool, name: str = "lengths") -> np.ndarray | None:
+def check_lengths(
+    lengths: Any, T: int, N: int, batched: bool, name: str = "lengths"
+) -> np.ndarray | None:
     """Check per-sequence lengths and return them as an int64 ``(N,)`` array (None stays None).
 
     ``lengths[n]`` is the number of real steps of sequence ``n``; steps ``t >= lengths[n]`` are
@@ -96,7 +118,9 @@ def check_lengths(lengths: Any, T: int, N: int, batched: bool, name: str = "leng
         lengths = lengths.detach().cpu().numpy()
     arr = np.asarray(lengths)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} must be integers (the number of real steps of each sequence), got dtype {arr.dtype}")
+        raise TypeError(
+            f"{name} must be integers (the number of real steps of each sequence), got dtype {arr.dtype}"
+        )
     if not batched:
         if arr.shape not in ((), (1,)):
             raise ValueError(
@@ -104,7 +128,9 @@ def check_lengths(lengths: Any, T: int, N: int, batched: bool, name: str = "leng
             )
         arr = arr.reshape(1)
     elif arr.shape != (N,):
-        raise ValueError(f"{name} must have shape (N,) = {_fmt((N,))}, one length per sequence, got shape {_fmt(arr.shape)}")
+        raise ValueError(
+            f"{name} must have shape (N,) = {_fmt((N,))}, one length per sequence, got shape {_fmt(arr.shape)}"
+        )
     low, high = int(arr.min()), int(arr.max())
     if low < 1 or high > T:
         raise ValueError(
@@ -113,7 +139,9 @@ def check_lengths(lengths: Any, T: int, N: int, batched: bool, name: str = "leng
     return arr.astype(np.int64)
 
 
-def padding_mask_and_reversal(lengths: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray]:
+def padding_mask_and_reversal(
+    lengths: np.ndarray, T: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The step mask and the per-sequence time reversal for ``lengths`` ``(N,)``.
 
     Returns ``(mask, reverse)``, both ``(T, N)``: ``mask[t, n] = t < lengths[n]`` (True on real

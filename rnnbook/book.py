@@ -22,7 +22,14 @@ from typing import Any
 
 from .stats import Spread
 
-__all__ = ["glue_value", "glue_spread", "rounded", "show_source", "line_of", "hard_wrap"]
+__all__ = [
+    "glue_value",
+    "glue_spread",
+    "rounded",
+    "show_source",
+    "line_of",
+    "hard_wrap",
+]
 
 
 def rounded(value: Any, fmt: str) -> Any:
@@ -60,10 +67,14 @@ def glue_value(name: str, value: Any, fmt: str | None = None) -> Any:
         glued = int(value) if fmt is None else rounded(int(value), fmt)
     elif isinstance(value, numbers.Real):
         if fmt is None:
-            raise TypeError(f"glue_value({name!r}, {value!r}): a float needs fmt, the digits the text prints")
+            raise TypeError(
+                f"glue_value({name!r}, {value!r}): a float needs fmt, the digits the text prints"
+            )
         glued = rounded(float(value), fmt)
     else:
-        raise TypeError(f"glue_value({name!r}, ...) takes a number, str or bool, got {type(value).__name__}")
+        raise TypeError(
+            f"glue_value({name!r}, ...) takes a number, str or bool, got {type(value).__name__}"
+        )
     _glue(name, glued)
     return glued
 
@@ -72,13 +83,22 @@ def glue_spread(name: str, value: Spread, fmt: str) -> Spread:
     """Glue a metric over seeds: ``name`` (the median), ``name_low``, ``name_high``, each rounded with
     ``fmt``, and ``name_range``, the text ``"median (low to high)"``. Returns the rounded spread."""
     if not isinstance(value, Spread):
-        raise TypeError(f"glue_spread({name!r}, ...) takes a Spread, got {type(value).__name__}")
-    parts = {key: rounded(getattr(value, key), fmt) for key in ("median", "low", "high")}
+        raise TypeError(
+            f"glue_spread({name!r}, ...) takes a Spread, got {type(value).__name__}"
+        )
+    parts = {
+        key: rounded(getattr(value, key), fmt) for key in ("median", "low", "high")
+    }
     _glue(name, parts["median"])
     _glue(f"{name}_low", parts["low"])
     _glue(f"{name}_high", parts["high"])
     _glue(f"{name}_range", format(value, fmt))
-    return Spread(tuple(rounded(v, fmt) for v in value.values), parts["median"], parts["low"], parts["high"])
+    return Spread(
+        tuple(rounded(v, fmt) for v in value.values),
+        parts["median"],
+        parts["low"],
+        parts["high"],
+    )
 
 
 def show_source(fn: Callable[..., Any]) -> None:
@@ -111,5 +131,5 @@ def hard_wrap(text: str, width: int = 100) -> str:
         raise ValueError(f"width must be an int >= 1, got {width!r}")
     pieces = []
     for line in text.split("\n"):
-        pieces.extend([line[i:i + width] for i in range(0, len(line), width)] or [""])
+        pieces.extend([line[i : i + width] for i in range(0, len(line), width)] or [""])
     return "\n".join(pieces)

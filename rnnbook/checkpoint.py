@@ -49,8 +49,13 @@ from .data import Vocabulary
 from .lm import is_torch_model
 
 __all__ = [
-    "save_checkpoint", "load_checkpoint", "checkpoint_info", "CheckpointError", "remove_stale_temporaries",
-    "FORMAT", "VERSION",
+    "save_checkpoint",
+    "load_checkpoint",
+    "checkpoint_info",
+    "CheckpointError",
+    "remove_stale_temporaries",
+    "FORMAT",
+    "VERSION",
 ]
 
 FORMAT = "rnnbook-checkpoint"
@@ -70,7 +75,9 @@ def _json_text(value: Any, name: str) -> str:
     try:
         return json.dumps(value)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be JSON-serialisable (dicts, lists, str, numbers, None): {err}") from None
+        raise TypeError(
+            f"{name} must be JSON-serialisable (dicts, lists, str, numbers, None): {err}"
+        ) from None
 
 
 def _check_step(step: Any) -> int:
@@ -119,9 +126,15 @@ def _digests(parts: Mapping[str, Any]) -> dict[str, str]:
     for name, part in parts.items():
         leaves: dict[str, Any] = {}
         skeleton = _flatten(part, name, leaves)
-        out[f"{name}/@skeleton"] = _sha256(json.dumps(skeleton, sort_keys=True, default=repr).encode())
+        out[f"{name}/@skeleton"] = _sha256(
+            json.dumps(skeleton, sort_keys=True, default=repr).encode()
+        )
         for path, leaf in leaves.items():
-            out[path] = _array_digest(leaf) if isinstance(leaf, np.ndarray) else _tensor_digest(leaf)
+            out[path] = (
+                _array_digest(leaf)
+                if isinstance(leaf, np.ndarray)
+                else _tensor_digest(leaf)
+            )
     return out
 
 
@@ -148,8 +161,11 @@ def _check_header(path: Path, meta_text: Any, meta_digest: Any) -> dict[str, Any
         if meta_digest is not None and meta_digest != _sha256(meta_text.encode()):
             raise _fail(path, "damaged: its header does not match its checksum")
         raise _fail(path, "not an rnnbook checkpoint")
-    version_error = _fail(path, f"checkpoint version {meta.get('version')} (written by another rnnbook); this one "
-                                f"reads version {VERSION}")
+    version_error = _fail(
+        path,
+        f"checkpoint version {meta.get('version')} (written by another rnnbook); this one "
+        f"reads version {VERSION}",
+    )
     if meta_digest is None and meta.get("version") != VERSION:
         raise version_error  # version 1 stored no digest
     if meta_digest != _sha256(meta_text.encode()):
@@ -178,7 +194,11 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     candidates = [path.with_name(path.name + ".tmp")]  # the name version 1 wrote to
     candidates += [p for p in directory.glob(f".{glob.escape(path.name)}.*.tmp")]
     for candidate in candidates:
-        pid_text = candidate.name[len(path.name) + 2 : -len(".tmp")] if candidate.name.startswith(".") else ""
+        pid_text = (
+            candidate.name[len(path.name) + 2 : -len(".tmp")]
+            if candidate.name.startswith(".")
+            else ""
+        )
         if pid_text.isdigit() and _process_alive(int(pid_text)):
             continue  # another process is saving right now
         try:
@@ -231,7 +251,9 @@ def _detect_backend(path: Path) -> str:
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise _fail(path, "not an rnnbook checkpoint (not a zip archive, or a truncated one)") from None
+        raise _fail(
+            path, "not an rnnbook checkpoint (not a zip archive, or a truncated one)"
+        ) from None
     if "meta.npy" in names:
         return "numpy"
     if any(n.endswith("data.pkl") for n in names):
@@ -240,8 +262,21 @@ def _detect_backend(path: Path) -> str:
 
 
 #: What a damaged or foreign file can raise while being read: all become CheckpointError.
-_READ_ERRORS = (zipfile.BadZipFile, pickle.UnpicklingError, EOFError, RuntimeError, KeyError, IndexError,
-                TypeError, AttributeError, UnicodeDecodeError, OverflowError, MemoryError, OSError, ValueError)
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    pickle.UnpicklingError,
+    EOFError,
+    RuntimeError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    UnicodeDecodeError,
+    OverflowError,
+    MemoryError,
+    OSError,
+    ValueError,
+)
 
 
 def _read_numpy(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -254,37 +289,63 @@ def _read_numpy(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             raise _fail(path, "holds pickled objects, which are never loaded") from None
         raise _fail(path, f"damaged ({err})") from None
     except _READ_ERRORS as err:
-        raise _fail(path, f"damaged or truncated ({type(err).__name__}: {err})") from None
+        raise _fail(
+            path, f"damaged or truncated ({type(err).__name__}: {err})"
+        ) from None
     meta_arr, digest_arr = data.pop("meta", None), data.pop("meta_sha256", None)
-    meta_text = str(meta_arr) if meta_arr is not None and meta_arr.dtype.kind == "U" else None
-    digest = str(digest_arr) if digest_arr is not None and digest_arr.dtype.kind == "U" else None
+    meta_text = (
+        str(meta_arr) if meta_arr is not None and meta_arr.dtype.kind == "U" else None
+    )
+    digest = (
+        str(digest_arr)
+        if digest_arr is not None and digest_arr.dtype.kind == "U"
+        else None
+    )
     meta = _check_header(path, meta_text, digest)
     if meta.get("backend") != "numpy":
-        raise _fail(path, "not an rnnbook checkpoint (its header names another backend)")
+        raise _fail(
+            path, "not an rnnbook checkpoint (its header names another backend)"
+        )
     _verify(path, meta.get("digests"), {"arrays": data})
     return meta, data
 
 
-def _read_torch(path: Path, device: Any = "cpu") -> tuple[dict[str, Any], dict[str, Any]]:
+def _read_torch(
+    path: Path, device: Any = "cpu"
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The verified header and payload of a torch checkpoint."""
     import torch
 
     try:
         payload = torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else "unpickling failed"
+        first = (
+            str(err).strip().splitlines()[0]
+            if str(err).strip()
+            else "unpickling failed"
+        )
         if "weights_only" in str(err) or "Unsupported global" in str(err):
-            raise _fail(path, "carries Python objects other than tensors, which are never loaded (refused)") from None
+            raise _fail(
+                path,
+                "carries Python objects other than tensors, which are never loaded (refused)",
+            ) from None
         raise _fail(path, f"damaged ({first})") from None
     except _READ_ERRORS as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        raise _fail(path, f"damaged or truncated ({type(err).__name__}: {first[:160]})") from None
+        raise _fail(
+            path, f"damaged or truncated ({type(err).__name__}: {first[:160]})"
+        ) from None
     if not isinstance(payload, dict) or "meta" not in payload:
-        raise _fail(path, "not an rnnbook checkpoint (a plain torch.save file, e.g. a bare state_dict: "
-                          "it has no rnnbook header)")
+        raise _fail(
+            path,
+            "not an rnnbook checkpoint (a plain torch.save file, e.g. a bare state_dict: "
+            "it has no rnnbook header)",
+        )
     meta = _check_header(path, payload.get("meta"), payload.get("meta_sha256"))
     if meta.get("backend") != "torch":
-        raise _fail(path, "not an rnnbook checkpoint (its header names another backend)")
+        raise _fail(
+            path, "not an rnnbook checkpoint (its header names another backend)"
+        )
     parts = {k: payload.get(k) for k in ("model", "optim", "state")}
     if not all(isinstance(p, dict) for p in parts.values()):
         raise _fail(path, "damaged: model, optimiser or loop state missing")
@@ -293,7 +354,9 @@ def _read_torch(path: Path, device: Any = "cpu") -> tuple[dict[str, Any], dict[s
 
 
 # --------------------------------------------------------------------------- NumPy backend
-def _split_state(state: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any], dict[str, int]]:
+def _split_state(
+    state: Mapping[str, Any],
+) -> tuple[dict[str, np.ndarray], dict[str, Any], dict[str, int]]:
     """Loop state -> (arrays keyed ``state/...``, JSON scalars, array layout: -1 one array, k a k-tuple)."""
     arrays: dict[str, np.ndarray] = {}
     scalars: dict[str, Any] = {}
@@ -301,7 +364,9 @@ def _split_state(state: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], dict[
     for key, value in state.items():
         if isinstance(value, tuple | list):
             layout[key] = len(value)
-            arrays.update({f"state/{key}/{i}": np.asarray(v) for i, v in enumerate(value)})
+            arrays.update(
+                {f"state/{key}/{i}": np.asarray(v) for i, v in enumerate(value)}
+            )
         elif isinstance(value, np.ndarray):
             layout[key] = -1
             arrays[f"state/{key}"] = value
@@ -311,11 +376,19 @@ def _split_state(state: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], dict[
     return arrays, scalars, layout
 
 
-def _save_numpy(path: Path, model: Any, optimizer: Any, meta: dict[str, Any], state: Mapping[str, Any]) -> None:
+def _save_numpy(
+    path: Path,
+    model: Any,
+    optimizer: Any,
+    meta: dict[str, Any],
+    state: Mapping[str, Any],
+) -> None:
     from .numpy.optim import Optimizer
 
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"a NumPy model needs an rnnbook.numpy.optim optimizer, got {type(optimizer).__name__}")
+        raise TypeError(
+            f"a NumPy model needs an rnnbook.numpy.optim optimizer, got {type(optimizer).__name__}"
+        )
     arrays = {f"model/{k}": np.asarray(v) for k, v in model.state_dict().items()}
     optim_scalars = {}
     for key, value in optimizer.state_dict().items():
@@ -325,8 +398,13 @@ def _save_numpy(path: Path, model: Any, optimizer: Any, meta: dict[str, Any], st
             optim_scalars[key] = value
     state_arrays, state_scalars, layout = _split_state(state)
     arrays.update(state_arrays)
-    meta.update(optimizer=type(optimizer).__name__, optim=optim_scalars, state=state_scalars, state_layout=layout,
-                digests=_digests({"arrays": arrays}))
+    meta.update(
+        optimizer=type(optimizer).__name__,
+        optim=optim_scalars,
+        state=state_scalars,
+        state_layout=layout,
+        digests=_digests({"arrays": arrays}),
+    )
     text = json.dumps(meta)
     arrays["meta"] = np.array(text)  # 0-d unicode arrays: no pickle needed to read them
     arrays["meta_sha256"] = np.array(_sha256(text.encode()))
@@ -336,14 +414,25 @@ def _save_numpy(path: Path, model: Any, optimizer: Any, meta: dict[str, Any], st
 def _load_numpy(path: Path, model: Any, optimizer: Any) -> dict[str, Any]:
     meta, data = _read_numpy(path)
     if meta["optimizer"] != type(optimizer).__name__:
-        raise _fail(path, f"holds a {meta['optimizer']} optimizer state, got a {type(optimizer).__name__}")
+        raise _fail(
+            path,
+            f"holds a {meta['optimizer']} optimizer state, got a {type(optimizer).__name__}",
+        )
     try:
-        model.load_state_dict({k[len("model/"):]: v for k, v in data.items() if k.startswith("model/")})
-        optim_state = {k[len("optim/"):]: v for k, v in data.items() if k.startswith("optim/")}
+        model.load_state_dict(
+            {k[len("model/") :]: v for k, v in data.items() if k.startswith("model/")}
+        )
+        optim_state = {
+            k[len("optim/") :]: v for k, v in data.items() if k.startswith("optim/")
+        }
         optimizer.load_state_dict({**meta["optim"], **optim_state})
         state: dict[str, Any] = dict(meta["state"])
         for key, count in meta["state_layout"].items():
-            state[key] = data[f"state/{key}"] if count == -1 else tuple(data[f"state/{key}/{i}"] for i in range(count))
+            state[key] = (
+                data[f"state/{key}"]
+                if count == -1
+                else tuple(data[f"state/{key}/{i}"] for i in range(count))
+            )
     except (ValueError, TypeError, KeyError) as err:
         raise _fail(path, f"does not fit this model: {err}") from None
     return {"step": meta["step"], "state": state, "meta": meta}
@@ -360,11 +449,19 @@ def _detach(value: Any) -> Any:
     return value
 
 
-def _save_torch(path: Path, model: Any, optimizer: Any, meta: dict[str, Any], state: Mapping[str, Any]) -> None:
+def _save_torch(
+    path: Path,
+    model: Any,
+    optimizer: Any,
+    meta: dict[str, Any],
+    state: Mapping[str, Any],
+) -> None:
     import torch
 
     if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"a torch model needs a torch.optim optimizer, got {type(optimizer).__name__}")
+        raise TypeError(
+            f"a torch model needs a torch.optim optimizer, got {type(optimizer).__name__}"
+        )
     parts = {
         "model": model.state_dict(),
         "optim": optimizer.state_dict(),
@@ -380,12 +477,17 @@ def _load_torch(path: Path, model: Any, optimizer: Any) -> dict[str, Any]:
     device = next(model.parameters()).device
     meta, payload = _read_torch(path, device)
     if meta["optimizer"] != type(optimizer).__name__:
-        raise _fail(path, f"holds a {meta['optimizer']} optimizer state, got a {type(optimizer).__name__}")
+        raise _fail(
+            path,
+            f"holds a {meta['optimizer']} optimizer state, got a {type(optimizer).__name__}",
+        )
     try:
         model.load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optim"])
     except (ValueError, TypeError, KeyError, RuntimeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = (
+            str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        )
         raise _fail(path, f"does not fit this model: {first}") from None
     return {"step": meta["step"], "state": dict(payload["state"]), "meta": meta}
 
@@ -416,9 +518,13 @@ def save_checkpoint(
         extra: any JSON-serialisable mapping (model configuration, the text's identity, notes).
     """
     if not isinstance(state, Mapping):
-        raise TypeError(f"state must be a mapping name -> value, got {type(state).__name__}")
+        raise TypeError(
+            f"state must be a mapping name -> value, got {type(state).__name__}"
+        )
     if vocab is not None and not isinstance(vocab, Vocabulary):
-        raise TypeError(f"vocab must be a Vocabulary or None, got {type(vocab).__name__}")
+        raise TypeError(
+            f"vocab must be a Vocabulary or None, got {type(vocab).__name__}"
+        )
     torch_model = is_torch_model(model)
     meta = {
         "format": FORMAT,
@@ -426,9 +532,13 @@ def save_checkpoint(
         "backend": "torch" if torch_model else "numpy",
         "step": _check_step(step),
         "vocab": None if vocab is None else vocab.to_json(),
-        "extra": json.loads(_json_text(dict(extra) if extra is not None else None, "extra")),
+        "extra": json.loads(
+            _json_text(dict(extra) if extra is not None else None, "extra")
+        ),
     }
-    (_save_torch if torch_model else _save_numpy)(Path(path), model, optimizer, meta, state)
+    (_save_torch if torch_model else _save_numpy)(
+        Path(path), model, optimizer, meta, state
+    )
 
 
 def _vocab(path: Path, meta: dict[str, Any]) -> Vocabulary | None:
@@ -440,7 +550,9 @@ def _vocab(path: Path, meta: dict[str, Any]) -> Vocabulary | None:
         raise _fail(path, f"damaged vocabulary ({err})") from None
 
 
-def load_checkpoint(path: str | os.PathLike[str], model: Any, optimizer: Any) -> dict[str, Any]:
+def load_checkpoint(
+    path: str | os.PathLike[str], model: Any, optimizer: Any
+) -> dict[str, Any]:
     """Load a checkpoint into ``model`` and ``optimizer`` (built with the same shapes) in place.
 
     Every digest is checked before anything is copied, so a damaged file changes nothing.
@@ -459,10 +571,17 @@ def load_checkpoint(path: str | os.PathLike[str], model: Any, optimizer: Any) ->
     backend = _detect_backend(p)
     want = "torch" if is_torch_model(model) else "numpy"
     if backend != want:
-        raise _fail(p, f"was saved from a {backend} model, cannot load it into a {want} model")
+        raise _fail(
+            p, f"was saved from a {backend} model, cannot load it into a {want} model"
+        )
     loaded = (_load_torch if want == "torch" else _load_numpy)(p, model, optimizer)
     meta = loaded["meta"]
-    return {"step": int(loaded["step"]), "state": loaded["state"], "vocab": _vocab(p, meta), "extra": meta["extra"]}
+    return {
+        "step": int(loaded["step"]),
+        "state": loaded["state"],
+        "vocab": _vocab(p, meta),
+        "extra": meta["extra"],
+    }
 
 
 def checkpoint_info(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -475,6 +594,9 @@ def checkpoint_info(path: str | os.PathLike[str]) -> dict[str, Any]:
     backend = _detect_backend(p)
     meta = _read_numpy(p)[0] if backend == "numpy" else _read_torch(p)[0]
     return {
-        "backend": backend, "step": int(meta["step"]), "optimizer": meta["optimizer"],
-        "vocab": _vocab(p, meta), "extra": meta["extra"],
+        "backend": backend,
+        "step": int(meta["step"]),
+        "optimizer": meta["optimizer"],
+        "vocab": _vocab(p, meta),
+        "extra": meta["extra"],
     }

@@ -36,8 +36,16 @@ from ._shapes import positive_int
 
 __all__ = [
     "TorchNNModel",
-    "input_gradient_norms", "lag_profile", "reach", "sequential_steps", "time_training_step",
-    "loglog_slope", "count_parameters", "smallest_passing", "pca_project", "markdown_table",
+    "input_gradient_norms",
+    "lag_profile",
+    "reach",
+    "sequential_steps",
+    "time_training_step",
+    "loglog_slope",
+    "count_parameters",
+    "smallest_passing",
+    "pca_project",
+    "markdown_table",
 ]
 
 
@@ -50,7 +58,9 @@ class TorchNNModel(nn.Module):
     separates the cost of the Python loop over time from the cost of the arithmetic.
     """
 
-    def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int) -> None:
+    def __init__(
+        self, cell: str, input_size: int, hidden_size: int, output_size: int
+    ) -> None:
         super().__init__()
         layers = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
         if cell not in layers:
@@ -62,7 +72,9 @@ class TorchNNModel(nn.Module):
         return self.decoder(self.rnn(x)[0][:, -1])
 
 
-def input_gradient_norms(model: nn.Module, x: ArrayLike | Tensor, *, position: int = -1, seed: int = 0) -> NDArray[np.float64]:
+def input_gradient_norms(
+    model: nn.Module, x: ArrayLike | Tensor, *, position: int = -1, seed: int = 0
+) -> NDArray[np.float64]:
     """``||d (u . y_position) / d x_t||`` for every sequence and step: an ``(N, T)`` array.
 
     Args:
@@ -81,7 +93,11 @@ def input_gradient_norms(model: nn.Module, x: ArrayLike | Tensor, *, position: i
     in eval mode (no dropout) for the measurement and restored afterwards.
     """
     like = next(model.parameters())
-    xt = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x, dtype=like.dtype, device=like.device)
+    xt = torch.as_tensor(
+        np.asarray(x) if not isinstance(x, Tensor) else x,
+        dtype=like.dtype,
+        device=like.device,
+    )
     if xt.dim() != 3:
         raise ValueError(f"x must have shape (N, T, d_x), got {tuple(xt.shape)}")
     xt = xt.detach().clone().requires_grad_(True)
@@ -93,10 +109,14 @@ def input_gradient_norms(model: nn.Module, x: ArrayLike | Tensor, *, position: i
         model.train(was_training)
     if out.dim() == 3:
         if not -out.shape[1] <= position < out.shape[1]:
-            raise ValueError(f"position must index one of the T = {out.shape[1]} output steps, got {position}")
+            raise ValueError(
+                f"position must index one of the T = {out.shape[1]} output steps, got {position}"
+            )
         out = out[:, position]
     elif out.dim() != 2:
-        raise ValueError(f"the model's output must be (N, d_y) or (N, T, d_y), got {tuple(out.shape)}")
+        raise ValueError(
+            f"the model's output must be (N, d_y) or (N, T, d_y), got {tuple(out.shape)}"
+        )
     gen = torch.Generator().manual_seed(seed)
     u = torch.randn(out.shape[-1], generator=gen, dtype=torch.float64)
     u = (u / torch.linalg.vector_norm(u)).to(out.dtype).to(out.device)
@@ -113,7 +133,9 @@ def lag_profile(norms: ArrayLike, end: int | None = None) -> NDArray[np.float64]
     """
     arr = np.asarray(norms, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[1] == 0:
-        raise ValueError(f"norms must be an (N, T) array with T >= 1, got shape {arr.shape}")
+        raise ValueError(
+            f"norms must be an (N, T) array with T >= 1, got shape {arr.shape}"
+        )
     last = arr.shape[1] - 1 if end is None else end
     if not 0 <= last < arr.shape[1]:
         raise ValueError(f"end must be a step in [0, {arr.shape[1] - 1}], got {end}")
@@ -162,11 +184,17 @@ def sequential_steps(model: nn.Module, T: int) -> int:
         return len(model.blocks)
     if isinstance(model, Perceptron):
         return 1
-    raise TypeError(f"model must be a recurrent layer, TCN, CausalTransformer, Perceptron or SequenceModel, got {type(model).__name__}")
+    raise TypeError(
+        f"model must be a recurrent layer, TCN, CausalTransformer, Perceptron or SequenceModel, got {type(model).__name__}"
+    )
 
 
 def time_training_step(
-    model: nn.Module, loss_fn: Callable[[nn.Module], Tensor], *, repeats: int = 5, warmup: int = 1
+    model: nn.Module,
+    loss_fn: Callable[[nn.Module], Tensor],
+    *,
+    repeats: int = 5,
+    warmup: int = 1,
 ) -> float:
     """Median wall time in seconds of ``loss_fn(model).backward()`` (forward and backward pass).
 
@@ -189,9 +217,14 @@ def time_training_step(
 
 def loglog_slope(x: ArrayLike, y: ArrayLike) -> float:
     """The least-squares slope ``p`` of ``log y = p log x + c``: the exponent in ``y ~ x^p``."""
-    xs, ys = np.asarray(x, dtype=np.float64).reshape(-1), np.asarray(y, dtype=np.float64).reshape(-1)
+    xs, ys = (
+        np.asarray(x, dtype=np.float64).reshape(-1),
+        np.asarray(y, dtype=np.float64).reshape(-1),
+    )
     if xs.shape != ys.shape or xs.size < 2:
-        raise ValueError(f"x and y must hold the same number (>= 2) of values, got {xs.size} and {ys.size}")
+        raise ValueError(
+            f"x and y must hold the same number (>= 2) of values, got {xs.size} and {ys.size}"
+        )
     if np.any(xs <= 0) or np.any(ys <= 0):
         raise ValueError("x and y must be positive to take logarithms")
     return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
@@ -202,18 +235,26 @@ def count_parameters(model: nn.Module) -> int:
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
-def smallest_passing(scores: Mapping[Any, float], threshold: float, *, lower_is_better: bool = True) -> Any | None:
+def smallest_passing(
+    scores: Mapping[Any, float], threshold: float, *, lower_is_better: bool = True
+) -> Any | None:
     """The smallest key of ``scores`` (e.g. a width) whose score reaches ``threshold``, or None.
 
     With ``lower_is_better`` (a loss) a score passes when ``score <= threshold``; otherwise (an
     accuracy) when ``score >= threshold``. NaN scores never pass.
     """
-    passing = [key for key, value in scores.items()
-               if not math.isnan(value) and (value <= threshold if lower_is_better else value >= threshold)]
+    passing = [
+        key
+        for key, value in scores.items()
+        if not math.isnan(value)
+        and (value <= threshold if lower_is_better else value >= threshold)
+    ]
     return min(passing) if passing else None
 
 
-def pca_project(states: ArrayLike, k: int = 2) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def pca_project(
+    states: ArrayLike, k: int = 2
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Project states ``(M, d_h)`` on their ``k`` leading principal axes: ``(coords (M, k), explained (k,))``.
 
     The states are centred on their mean; the axes are the right singular vectors of the centred
@@ -222,7 +263,9 @@ def pca_project(states: ArrayLike, k: int = 2) -> tuple[NDArray[np.float64], NDA
     """
     h = np.asarray(states, dtype=np.float64)
     if h.ndim != 2 or h.shape[0] < 2:
-        raise ValueError(f"states must be an (M, d_h) array with M >= 2, got shape {h.shape}")
+        raise ValueError(
+            f"states must be an (M, d_h) array with M >= 2, got shape {h.shape}"
+        )
     kk = positive_int("k", k)
     if kk > min(h.shape):
         raise ValueError(f"k must be at most min(M, d_h) = {min(h.shape)}, got {kk}")

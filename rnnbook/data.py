@@ -26,7 +26,14 @@ from numpy.typing import ArrayLike, NDArray
 from ._shapes import positive_int
 
 __all__ = [
-    "UNK", "Vocabulary", "load_corpus", "read_text", "split_train_val", "batchify", "window_at", "bptt_windows",
+    "UNK",
+    "Vocabulary",
+    "load_corpus",
+    "read_text",
+    "split_train_val",
+    "batchify",
+    "window_at",
+    "bptt_windows",
 ]
 
 IntArray = NDArray[np.int64]
@@ -94,7 +101,9 @@ class Vocabulary:
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(
+            np.int64
+        )
         if len(self._codes):
             pos = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
             found = self._codes[pos] == codes
@@ -105,7 +114,9 @@ class Vocabulary:
         if strict and not found.all():
             unknown = sorted({chr(c) for c in codes[~found]} - {UNK})
             if unknown:
-                shown = ", ".join(repr(c) for c in unknown[:20]) + (", ..." if len(unknown) > 20 else "")
+                shown = ", ".join(repr(c) for c in unknown[:20]) + (
+                    ", ..." if len(unknown) > 20 else ""
+                )
                 raise ValueError(
                     f"{len(unknown)} character(s) not in the vocabulary of {len(self)} symbols: {shown} "
                     f"({int((~found).sum())} occurrence(s))"
@@ -116,12 +127,16 @@ class Vocabulary:
         """The text for indices ``ids`` (shape ``(L,)``); ``<unk>`` decodes to ``"\\ufffd"``."""
         arr = _as_ids(ids, "ids")
         if arr.size and (arr.min() < 0 or arr.max() >= len(self)):
-            raise ValueError(f"ids must lie in [0, {len(self)}), got values in [{arr.min()}, {arr.max()}]")
+            raise ValueError(
+                f"ids must lie in [0, {len(self)}), got values in [{arr.min()}, {arr.max()}]"
+            )
         return "".join(self.itos[i] for i in arr.tolist())
 
     def to_json(self) -> str:
         """A JSON string ``{"itos": [...]}`` that :meth:`from_json` turns back into an equal vocabulary."""
-        return json.dumps({"format": "rnnbook-vocabulary", "itos": self.itos}, ensure_ascii=True)
+        return json.dumps(
+            {"format": "rnnbook-vocabulary", "itos": self.itos}, ensure_ascii=True
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Vocabulary:
@@ -135,7 +150,9 @@ class Vocabulary:
             or not all(isinstance(c, str) and len(c) == 1 for c in itos)
             or len(set(itos)) != len(itos)
         ):
-            raise ValueError("not a vocabulary: expected JSON {'itos': [...]} of distinct characters starting with <unk>")
+            raise ValueError(
+                "not a vocabulary: expected JSON {'itos': [...]} of distinct characters starting with <unk>"
+            )
         vocab = cls.__new__(cls)
         vocab._set_itos(itos)
         return vocab
@@ -171,13 +188,19 @@ def read_text(path: str | os.PathLike[str]) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ValueError(f"{str(p)!r} is not valid UTF-8 text (byte {err.start}: {err.reason})") from None
+        raise ValueError(
+            f"{str(p)!r} is not valid UTF-8 text (byte {err.start}: {err.reason})"
+        ) from None
     if not text:
-        raise ValueError(f"{str(p)!r} is empty: a language model needs text to learn from")
+        raise ValueError(
+            f"{str(p)!r} is empty: a language model needs text to learn from"
+        )
     return text
 
 
-def split_train_val(ids: ArrayLike, val_fraction: float = 0.1) -> tuple[IntArray, IntArray]:
+def split_train_val(
+    ids: ArrayLike, val_fraction: float = 0.1
+) -> tuple[IntArray, IntArray]:
     """Contiguous split: the first ``1 - val_fraction`` of ``ids`` for training, the rest for validation.
 
     No shuffling: validation text is text the model has not seen, continuing where training
@@ -188,8 +211,14 @@ def split_train_val(ids: ArrayLike, val_fraction: float = 0.1) -> tuple[IntArray
         ``L_val = round(val_fraction * L)``.
     """
     arr = _as_ids(ids)
-    if isinstance(val_fraction, bool) or not isinstance(val_fraction, int | float) or not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be a number in (0, 1), got {val_fraction!r}")
+    if (
+        isinstance(val_fraction, bool)
+        or not isinstance(val_fraction, int | float)
+        or not 0.0 < val_fraction < 1.0
+    ):
+        raise ValueError(
+            f"val_fraction must be a number in (0, 1), got {val_fraction!r}"
+        )
     n_val = int(round(val_fraction * len(arr)))
     if n_val < 2 or len(arr) - n_val < 2:
         raise ValueError(
@@ -217,7 +246,9 @@ def batchify(ids: ArrayLike, batch_size: int) -> IntArray:
     return np.ascontiguousarray(arr[: length * n].reshape(n, length).T)
 
 
-def window_at(streams: ArrayLike, start: int, seq_len: int) -> tuple[IntArray, IntArray]:
+def window_at(
+    streams: ArrayLike, start: int, seq_len: int
+) -> tuple[IntArray, IntArray]:
     """The BPTT window beginning at row ``start``: ``(inputs, targets)``, both ``(T, N)``.
 
     ``inputs = streams[start : start + T]`` and ``targets = streams[start + 1 : start + 1 + T]``
@@ -225,13 +256,21 @@ def window_at(streams: ArrayLike, start: int, seq_len: int) -> tuple[IntArray, I
     """
     arr = _as_ids(streams, "streams", ndim=2)
     seq_len = positive_int("seq_len", seq_len)
-    if isinstance(start, bool) or not isinstance(start, int | np.integer) or not 0 <= start < arr.shape[0] - 1:
-        raise ValueError(f"start must be an int in [0, {arr.shape[0] - 1}) (rows of streams less one), got {start!r}")
+    if (
+        isinstance(start, bool)
+        or not isinstance(start, int | np.integer)
+        or not 0 <= start < arr.shape[0] - 1
+    ):
+        raise ValueError(
+            f"start must be an int in [0, {arr.shape[0] - 1}) (rows of streams less one), got {start!r}"
+        )
     t = min(seq_len, arr.shape[0] - 1 - int(start))
     return arr[start : start + t], arr[start + 1 : start + 1 + t]
 
 
-def bptt_windows(streams: ArrayLike, seq_len: int) -> Iterator[tuple[IntArray, IntArray]]:
+def bptt_windows(
+    streams: ArrayLike, seq_len: int
+) -> Iterator[tuple[IntArray, IntArray]]:
     """Consecutive windows ``(inputs (T, N), targets (T, N))`` covering ``streams`` ``(L, N)`` in order.
 
     Window ``k`` starts at row ``k * seq_len``; the last one may be shorter. Each column of a
@@ -244,7 +283,9 @@ def bptt_windows(streams: ArrayLike, seq_len: int) -> Iterator[tuple[IntArray, I
     arr = _as_ids(streams, "streams", ndim=2)
     seq_len = positive_int("seq_len", seq_len)
     if arr.shape[0] < 2:
-        raise ValueError(f"streams need at least 2 rows (input and target), got shape {arr.shape}")
+        raise ValueError(
+            f"streams need at least 2 rows (input and target), got shape {arr.shape}"
+        )
     if seq_len > arr.shape[0] - 1:
         raise ValueError(
             f"seq_len={seq_len} is longer than the data: each of the {arr.shape[1]} streams has "

@@ -46,8 +46,16 @@ from numpy.typing import ArrayLike, NDArray
 from ._shapes import positive_int
 
 __all__ = [
-    "SERIES", "SampleSeries", "load_sample_series", "chronological_split", "Normalization", "make_windows",
-    "ForecastData", "forecast_windows", "DigitSequences", "load_digit_sequences",
+    "SERIES",
+    "SampleSeries",
+    "load_sample_series",
+    "chronological_split",
+    "Normalization",
+    "make_windows",
+    "ForecastData",
+    "forecast_windows",
+    "DigitSequences",
+    "load_digit_sequences",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -91,7 +99,9 @@ class SampleSeries:
 def _sample_bytes(filename: str) -> bytes:
     from matplotlib import cbook
 
-    path = cbook.get_sample_data(filename, asfileobj=False)  # the file's path (a file object would be unpacked)
+    path = cbook.get_sample_data(
+        filename, asfileobj=False
+    )  # the file's path (a file object would be unpacked)
     with open(path, "rb") as handle:
         return handle.read()
 
@@ -106,36 +116,78 @@ def load_sample_series(name: str) -> SampleSeries:
     """
     if name == "membrane":
         raw = np.frombuffer(_sample_bytes("membrane.dat"), dtype=np.float32)
-        values = 100.0 * raw.astype(np.float64)  # matplotlib's gallery: 1000 * 0.1 * x is in mV
+        values = 100.0 * raw.astype(
+            np.float64
+        )  # matplotlib's gallery: 1000 * 0.1 * x is in mV
         rate = 2000.0  # "0.0005 is the sample interval"
         return SampleSeries(
-            name, values, np.arange(len(values)) / rate, rate, "mV", "membrane.dat",
+            name,
+            values,
+            np.arange(len(values)) / rate,
+            rate,
+            "mV",
+            "membrane.dat",
             "Membrane potential of a neuron driven by a current step, firing action potentials.",
         )
     if name == "eeg":
-        values = np.frombuffer(_sample_bytes("eeg.dat"), dtype=np.float64).reshape(800, 4).copy()
-        rate = 80.0  # the gallery's mri_with_eeg example spreads the 800 samples over 10 s
+        values = (
+            np.frombuffer(_sample_bytes("eeg.dat"), dtype=np.float64)
+            .reshape(800, 4)
+            .copy()
+        )
+        rate = (
+            80.0  # the gallery's mri_with_eeg example spreads the 800 samples over 10 s
+        )
         return SampleSeries(
-            name, values, np.arange(len(values)) / rate, rate, "a.u.", "eeg.dat",
-            "Four channels of an electroencephalogram (EEG).", ("PG3", "PG5", "PG7", "PG9"),
+            name,
+            values,
+            np.arange(len(values)) / rate,
+            rate,
+            "a.u.",
+            "eeg.dat",
+            "Four channels of an electroencephalogram (EEG).",
+            ("PG3", "PG5", "PG7", "PG9"),
         )
     if name == "goog":
         with np.load(io.BytesIO(_sample_bytes("goog.npz"))) as archive:
             prices = archive["price_data"]
         order = np.argsort(prices["date"], kind="stable")
         return SampleSeries(
-            name, prices["adj_close"][order].astype(np.float64), prices["date"][order].astype("datetime64[D]"),
-            None, "USD", "goog.npz", "Daily adjusted closing price of Google shares.",
+            name,
+            prices["adj_close"][order].astype(np.float64),
+            prices["date"][order].astype("datetime64[D]"),
+            None,
+            "USD",
+            "goog.npz",
+            "Daily adjusted closing price of Google shares.",
         )
     if name == "stocks":
-        rows = list(csv.reader(line for line in _sample_bytes("Stocks.csv").decode("utf-8").splitlines() if not line.startswith("#")))
-        header, body = rows[0], [r for r in rows[1:] if any(r[1:])]  # the file has some dated rows with no price
+        rows = list(
+            csv.reader(
+                line
+                for line in _sample_bytes("Stocks.csv").decode("utf-8").splitlines()
+                if not line.startswith("#")
+            )
+        )
+        header, body = (
+            rows[0],
+            [r for r in rows[1:] if any(r[1:])],
+        )  # the file has some dated rows with no price
         dates = np.array([r[0] for r in body], dtype="datetime64[D]")
-        values = np.array([[float(v) if v else math.nan for v in r[1:]] for r in body], dtype=np.float64)
+        values = np.array(
+            [[float(v) if v else math.nan for v in r[1:]] for r in body],
+            dtype=np.float64,
+        )
         order = np.argsort(dates, kind="stable")
         return SampleSeries(
-            name, values[order], dates[order], None, "USD", "Stocks.csv",
-            "Monthly prices of eight stocks and two indices (index points for ^GSPC and ^IXIC).", tuple(header[1:]),
+            name,
+            values[order],
+            dates[order],
+            None,
+            "USD",
+            "Stocks.csv",
+            "Monthly prices of eight stocks and two indices (index points for ^GSPC and ^IXIC).",
+            tuple(header[1:]),
         )
     raise ValueError(f"name must be one of {SERIES}, got {name!r}")
 
@@ -145,7 +197,9 @@ def _as_series(series: ArrayLike, name: str = "series") -> FloatArray:
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be one channel of shape (L,), got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be one channel of shape (L,), got shape {arr.shape}"
+        )
     arr = arr.astype(np.float64, copy=False)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
@@ -153,12 +207,18 @@ def _as_series(series: ArrayLike, name: str = "series") -> FloatArray:
 
 
 def _fraction(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value < 1.0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0.0 < value < 1.0
+    ):
         raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
     return float(value)
 
 
-def chronological_split(series: ArrayLike, val_fraction: float = 0.15, test_fraction: float = 0.15) -> tuple[FloatArray, FloatArray, FloatArray]:
+def chronological_split(
+    series: ArrayLike, val_fraction: float = 0.15, test_fraction: float = 0.15
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Cut a series ``(L,)`` into train, validation and test parts, in that order in time.
 
     ``L_val = round(val_fraction * L)``, ``L_test = round(test_fraction * L)``, the rest (the
@@ -166,8 +226,14 @@ def chronological_split(series: ArrayLike, val_fraction: float = 0.15, test_frac
     recording than it was fitted on, as it would be used. Returns three views of the series.
     """
     arr = _as_series(series)
-    val_fraction, test_fraction = _fraction("val_fraction", val_fraction), _fraction("test_fraction", test_fraction)
-    n_val, n_test = int(round(val_fraction * len(arr))), int(round(test_fraction * len(arr)))
+    val_fraction, test_fraction = (
+        _fraction("val_fraction", val_fraction),
+        _fraction("test_fraction", test_fraction),
+    )
+    n_val, n_test = (
+        int(round(val_fraction * len(arr))),
+        int(round(test_fraction * len(arr))),
+    )
     n_train = len(arr) - n_val - n_test
     if min(n_train, n_val, n_test) < 2:
         raise ValueError(
@@ -189,10 +255,14 @@ class Normalization:
         """The mean and (population) standard deviation of ``train`` ``(L,)``; a constant series is refused."""
         arr = _as_series(train, "train")
         if len(arr) < 2:
-            raise ValueError(f"train must hold at least 2 values to measure a spread, got {len(arr)}")
+            raise ValueError(
+                f"train must hold at least 2 values to measure a spread, got {len(arr)}"
+            )
         std = float(arr.std())
         if not std > 0:
-            raise ValueError("train is constant (standard deviation 0): it cannot be normalised")
+            raise ValueError(
+                "train is constant (standard deviation 0): it cannot be normalised"
+            )
         return cls(float(arr.mean()), std)
 
     def transform(self, values: ArrayLike) -> FloatArray:
@@ -204,7 +274,9 @@ class Normalization:
         return np.asarray(values, dtype=np.float64) * self.std + self.mean
 
 
-def make_windows(series: ArrayLike, window: int, horizon: int = 1) -> tuple[FloatArray, FloatArray]:
+def make_windows(
+    series: ArrayLike, window: int, horizon: int = 1
+) -> tuple[FloatArray, FloatArray]:
     """Every input window of a series ``(L,)`` and the value to forecast after it.
 
     Returns ``x`` ``(N, window, 1)`` (batch-first, d_x = 1, ready for a ``SequenceModel``) and ``y``
@@ -215,7 +287,9 @@ def make_windows(series: ArrayLike, window: int, horizon: int = 1) -> tuple[Floa
     window, horizon = positive_int("window", window), positive_int("horizon", horizon)
     n = len(arr) - window - horizon + 1
     if n < 1:
-        raise ValueError(f"series of length {len(arr)} is too short for window={window} and horizon={horizon} (needs at least {window + horizon})")
+        raise ValueError(
+            f"series of length {len(arr)} is too short for window={window} and horizon={horizon} (needs at least {window + horizon})"
+        )
     x = np.lib.stride_tricks.sliding_window_view(arr, window)[:n].copy()
     return x[:, :, None], arr[window + horizon - 1 :].copy()
 
@@ -237,14 +311,22 @@ class ForecastData:
 
 
 def forecast_windows(
-    series: ArrayLike, window: int, horizon: int = 1, val_fraction: float = 0.15, test_fraction: float = 0.15,
+    series: ArrayLike,
+    window: int,
+    horizon: int = 1,
+    val_fraction: float = 0.15,
+    test_fraction: float = 0.15,
 ) -> ForecastData:
     """Split a series ``(L,)`` in time (:func:`chronological_split`), fit :class:`Normalization` on the
     training part, and cut windows (:func:`make_windows`) inside each part."""
     train, val, test = chronological_split(series, val_fraction, test_fraction)
     norm = Normalization.fit(train)
-    parts = [make_windows(norm.transform(p), window, horizon) for p in (train, val, test)]
-    return ForecastData(parts[0], parts[1], parts[2], norm, (len(train), len(train) + len(val)))
+    parts = [
+        make_windows(norm.transform(p), window, horizon) for p in (train, val, test)
+    ]
+    return ForecastData(
+        parts[0], parts[1], parts[2], norm, (len(train), len(train) + len(val))
+    )
 
 
 @dataclass(frozen=True)
@@ -267,7 +349,9 @@ class DigitSequences:
     index_test: NDArray[np.int64]
 
 
-def load_digit_sequences(val_fraction: float = 0.15, test_fraction: float = 0.25, seed: int = 0) -> DigitSequences:
+def load_digit_sequences(
+    val_fraction: float = 0.15, test_fraction: float = 0.25, seed: int = 0
+) -> DigitSequences:
     """The 1797 8 x 8 digits of ``sklearn.datasets.load_digits`` as ``(N, T=8, d_x=8)`` row sequences.
 
     The images are shuffled by ``np.random.default_rng(seed)`` and cut into train, validation and
@@ -276,19 +360,34 @@ def load_digit_sequences(val_fraction: float = 0.15, test_fraction: float = 0.25
     """
     from sklearn.datasets import load_digits
 
-    val_fraction, test_fraction = _fraction("val_fraction", val_fraction), _fraction("test_fraction", test_fraction)
+    val_fraction, test_fraction = (
+        _fraction("val_fraction", val_fraction),
+        _fraction("test_fraction", test_fraction),
+    )
     if val_fraction + test_fraction >= 1.0:
-        raise ValueError(f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}")
+        raise ValueError(
+            f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}"
+        )
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     digits = load_digits()
     images = digits.images.astype(np.float64) / 16.0
     labels = digits.target.astype(np.int64)
     order = np.random.default_rng(seed).permutation(len(images))
-    n_val, n_test = int(round(val_fraction * len(images))), int(round(test_fraction * len(images)))
+    n_val, n_test = (
+        int(round(val_fraction * len(images))),
+        int(round(test_fraction * len(images))),
+    )
     n_train = len(images) - n_val - n_test
     idx = order[:n_train], order[n_train : n_train + n_val], order[n_train + n_val :]
     return DigitSequences(
-        images[idx[0]], labels[idx[0]], images[idx[1]], labels[idx[1]], images[idx[2]], labels[idx[2]],
-        idx[0].astype(np.int64), idx[1].astype(np.int64), idx[2].astype(np.int64),
+        images[idx[0]],
+        labels[idx[0]],
+        images[idx[1]],
+        labels[idx[1]],
+        images[idx[2]],
+        labels[idx[2]],
+        idx[0].astype(np.int64),
+        idx[1].astype(np.int64),
+        idx[2].astype(np.int64),
     )

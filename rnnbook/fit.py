@@ -27,7 +27,17 @@ from .stats import Spread, spread
 from .torch.utils import clip_grad_norm_, snap_to_float32_
 from .train import _progress_bar
 
-__all__ = ["FitHistory", "fit", "evaluate_task", "task_loss", "SeedRuns", "Run", "fit_many", "fit_seeds", "train_runs"]
+__all__ = [
+    "FitHistory",
+    "fit",
+    "evaluate_task",
+    "task_loss",
+    "SeedRuns",
+    "Run",
+    "fit_many",
+    "fit_seeds",
+    "train_runs",
+]
 
 K = TypeVar("K")
 
@@ -64,11 +74,15 @@ def task_loss(output: Tensor, target: Tensor, loss: str) -> tuple[Tensor, float]
     if loss == "mse":
         pred = output.reshape(output.shape[0], -1)
         if pred.shape[1] != 1 or target.shape != (output.shape[0],):
-            raise ValueError(f"mse needs output (N, 1) and target (N,), got {tuple(output.shape)} and {tuple(target.shape)}")
+            raise ValueError(
+                f"mse needs output (N, 1) and target (N,), got {tuple(output.shape)} and {tuple(target.shape)}"
+            )
         return F.mse_loss(pred[:, 0], target), math.nan
     if loss == "cross_entropy":
         if output.shape[:-1] != target.shape:
-            raise ValueError(f"cross_entropy needs logits (..., C) and targets (...), got {tuple(output.shape)} and {tuple(target.shape)}")
+            raise ValueError(
+                f"cross_entropy needs logits (..., C) and targets (...), got {tuple(output.shape)} and {tuple(target.shape)}"
+            )
         logits = output.reshape(-1, output.shape[-1])
         flat = target.reshape(-1)
         accuracy = float((logits.argmax(dim=1) == flat).double().mean())
@@ -83,7 +97,13 @@ def _as_tensor(a: ArrayLike, like: Tensor) -> Tensor:
     return torch.as_tensor(arr, dtype=like.dtype, device=like.device)
 
 
-def evaluate_task(model: torch.nn.Module, x: ArrayLike, y: ArrayLike, loss: str, batch_size: int = 1024) -> tuple[float, float]:
+def evaluate_task(
+    model: torch.nn.Module,
+    x: ArrayLike,
+    y: ArrayLike,
+    loss: str,
+    batch_size: int = 1024,
+) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` on all of ``(x, y)``, in chunks, without gradients."""
     like = next(model.parameters())
     n = len(x)  # type: ignore[arg-type]
@@ -133,8 +153,14 @@ def _train_loop(
     if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     if batch_size > num_samples:
-        raise ValueError(f"batch_size must be at most the number of samples ({num_samples}), got {batch_size}")
-    opt = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=lr)
+        raise ValueError(
+            f"batch_size must be at most the number of samples ({num_samples}), got {batch_size}"
+        )
+    opt = (
+        optimizer
+        if optimizer is not None
+        else torch.optim.Adam(model.parameters(), lr=lr)
+    )
     rng = np.random.default_rng(seed)
     history = FitHistory()
     bar = _progress_bar(progress, steps, 1)
@@ -143,13 +169,19 @@ def _train_loop(
         value = batch_loss(rng.choice(num_samples, size=batch_size, replace=False))
         opt.zero_grad()
         value.backward()
-        history.grad_norm.append(clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf))
+        history.grad_norm.append(
+            clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf)
+        )
         opt.step()
         if snap:
-            snap_to_float32_(model.parameters())  # the same trajectory on every CPU (see there)
+            snap_to_float32_(
+                model.parameters()
+            )  # the same trajectory on every CPU (see there)
         history.steps.append(step)
         history.train_loss.append(float(value.detach()))
-        if evaluate is not None and ((eval_every and step % eval_every == 0) or step == steps):
+        if evaluate is not None and (
+            (eval_every and step % eval_every == 0) or step == steps
+        ):
             eval_loss, eval_acc = evaluate()
             history.eval_steps.append(step)
             history.eval_loss.append(eval_loss)
@@ -199,7 +231,9 @@ def fit(
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     n = len(x)  # type: ignore[arg-type]
     if n != len(y):  # type: ignore[arg-type]
-        raise ValueError(f"x and y must have the same number of samples, got {n} and {len(y)}")  # type: ignore[arg-type]
+        raise ValueError(
+            f"x and y must have the same number of samples, got {n} and {len(y)}"
+        )  # type: ignore[arg-type]
     like = next(model.parameters())
     x_all, y_all = _as_tensor(x, like), _as_tensor(y, like)
 
@@ -207,10 +241,25 @@ def fit(
         idx = torch.as_tensor(indices, device=like.device)
         return task_loss(model(x_all[idx]), y_all[idx], loss)[0]
 
-    evaluate = None if eval_data is None else (lambda: evaluate_task(model, eval_data[0], eval_data[1], loss))
+    evaluate = (
+        None
+        if eval_data is None
+        else (lambda: evaluate_task(model, eval_data[0], eval_data[1], loss))
+    )
     return _train_loop(
-        model, n, batch_loss, evaluate, steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer,
-        clip=clip, eval_every=eval_every, seed=seed, progress=progress, snap=snap,
+        model,
+        n,
+        batch_loss,
+        evaluate,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        optimizer=optimizer,
+        clip=clip,
+        eval_every=eval_every,
+        seed=seed,
+        progress=progress,
+        snap=snap,
     )
 
 
@@ -224,8 +273,13 @@ class SeedRuns:
 
     def final(self, metric: str = "eval_loss") -> Spread:
         """The last recorded value of ``metric`` (a list field of :class:`FitHistory`) over the seeds."""
-        if metric not in FitHistory.__dataclass_fields__ or metric in ("steps", "eval_steps"):
-            raise ValueError(f"metric must be a recorded loss, accuracy or norm of FitHistory, got {metric!r}")
+        if metric not in FitHistory.__dataclass_fields__ or metric in (
+            "steps",
+            "eval_steps",
+        ):
+            raise ValueError(
+                f"metric must be a recorded loss, accuracy or norm of FitHistory, got {metric!r}"
+            )
         return spread(getattr(h, metric)[-1] for h in self.histories)
 
     def curves(self, metric: str = "eval_loss") -> np.ndarray:
@@ -249,11 +303,15 @@ class Run:
 def _fit_run(run: Run) -> tuple[dict[str, Tensor], FitHistory]:
     torch.manual_seed(run.seed)
     model = run.build()
-    history = fit(model, run.x, run.y, seed=run.seed, **{"progress": False, **run.fit_kwargs})
+    history = fit(
+        model, run.x, run.y, seed=run.seed, **{"progress": False, **run.fit_kwargs}
+    )
     return model.state_dict(), history
 
 
-def fit_many(runs: Mapping[K, Run], processes: int | None = None) -> dict[K, tuple[torch.nn.Module, FitHistory]]:
+def fit_many(
+    runs: Mapping[K, Run], processes: int | None = None
+) -> dict[K, tuple[torch.nn.Module, FitHistory]]:
     """Train every :class:`Run` and return ``{key: (model, history)}`` in the order given.
 
     The runs are independent, so up to ``processes`` worker processes train them at once
@@ -264,8 +322,11 @@ def fit_many(runs: Mapping[K, Run], processes: int | None = None) -> dict[K, tup
     return train_runs(_fit_run, runs, processes)
 
 
-def train_runs(worker: Callable[[Any], tuple[dict, FitHistory]], runs: dict[K, Any],
-               processes: int | None = None) -> dict[K, tuple[torch.nn.Module, FitHistory]]:
+def train_runs(
+    worker: Callable[[Any], tuple[dict, FitHistory]],
+    runs: dict[K, Any],
+    processes: int | None = None,
+) -> dict[K, tuple[torch.nn.Module, FitHistory]]:
     """Run ``worker(run)`` for every run on worker processes; rebuild each model (``run.build()``
     under ``run.seed``) and load the weights it sent back. Shared by :func:`fit_many` and
     :func:`rnnbook.seq2seq_train.fit_seq2seq_many`."""
@@ -297,5 +358,9 @@ def fit_seeds(
     """
     if not seeds:
         raise ValueError("seeds must name at least one seed")
-    done = fit_many({seed: Run(build, x, y, seed, fit_kwargs) for seed in seeds}, processes)
-    return SeedRuns(tuple(seeds), [done[s][0] for s in seeds], [done[s][1] for s in seeds])
+    done = fit_many(
+        {seed: Run(build, x, y, seed, fit_kwargs) for seed in seeds}, processes
+    )
+    return SeedRuns(
+        tuple(seeds), [done[s][0] for s in seeds], [done[s][1] for s in seeds]
+    )

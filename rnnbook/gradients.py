@@ -24,9 +24,9 @@ Three tools of the chapter on vanishing and exploding gradients:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -70,7 +70,9 @@ def one_unit_rnn(
     """
     if isinstance(T, bool) or not isinstance(T, int) or T < 1:
         raise ValueError(f"T must be a positive int, got {T!r}")
-    w_arr, b_arr = np.broadcast_arrays(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    w_arr, b_arr = np.broadcast_arrays(
+        np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    )
     h = np.full(w_arr.shape, float(h0))
     dh_dw = np.zeros(w_arr.shape)
     dh_db = np.zeros(w_arr.shape)
@@ -159,7 +161,14 @@ def initialised_model(
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     if (init == "scaled") != (sigma_max is not None):
         raise ValueError("sigma_max is needed with init='scaled' and only then")
-    model = SequenceModel(input_size, hidden_size, output_size, cell="rnn", nonlinearity=nonlinearity, impl=impl)
+    model = SequenceModel(
+        input_size,
+        hidden_size,
+        output_size,
+        cell="rnn",
+        nonlinearity=nonlinearity,
+        impl=impl,
+    )
     if init == "orthogonal":
         orthogonal_recurrent_(model.rnn, 1.0, seed=init_seed)
     elif init == "identity":
@@ -236,13 +245,17 @@ def trace_sgd(
     missing = sorted(set(BOOK_SYMBOLS) - set(params))
     w_hh = params.get("rnn.weight_hh_l0")
     if missing or w_hh is None or w_hh.shape[0] != w_hh.shape[1]:
-        raise ValueError(f"trace_sgd needs a one-layer RNN SequenceModel (parameters {sorted(BOOK_SYMBOLS)}, "
-                         f"a square W_hh); got {sorted(params)}")
+        raise ValueError(
+            f"trace_sgd needs a one-layer RNN SequenceModel (parameters {sorted(BOOK_SYMBOLS)}, "
+            f"a square W_hh); got {sorted(params)}"
+        )
     like = next(model.parameters())
     x_all, y_all = _as_tensor(x, like), _as_tensor(y, like)
     n = len(x_all)
     if batch_size > n:
-        raise ValueError(f"batch_size must be at most the number of samples ({n}), got {batch_size}")
+        raise ValueError(
+            f"batch_size must be at most the number of samples ({n}), got {batch_size}"
+        )
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
     start = {BOOK_SYMBOLS[k]: float(params[k].detach().norm()) for k in BOOK_SYMBOLS}
@@ -258,7 +271,9 @@ def trace_sgd(
         opt.zero_grad()
         value.backward()
         with torch.no_grad():
-            per_param = [p.grad.norm() for p in model.parameters() if p.grad is not None]
+            per_param = [
+                p.grad.norm() for p in model.parameters() if p.grad is not None
+            ]
             total = float(torch.linalg.vector_norm(torch.stack(per_param)))
             for name, symbol in BOOK_SYMBOLS.items():
                 grads[symbol].append(float(params[name].grad.norm()))  # type: ignore[union-attr]
@@ -267,13 +282,17 @@ def trace_sgd(
                     if p.grad is not None:
                         p.grad.mul_(clip / total)
         opt.step()
-        snap_to_float32_(model.parameters())  # the same trajectory on every CPU (see there)
+        snap_to_float32_(
+            model.parameters()
+        )  # the same trajectory on every CPU (see there)
         losses.append(float(value.detach()))
         totals.append(total)
         with torch.no_grad():
             for name, symbol in BOOK_SYMBOLS.items():
                 norms[symbol].append(float(params[name].norm()))
-        if eval_data is not None and ((eval_every and step % eval_every == 0) or step == steps):
+        if eval_data is not None and (
+            (eval_every and step % eval_every == 0) or step == steps
+        ):
             eval_steps.append(step)
             eval_loss.append(evaluate_task(model, eval_data[0], eval_data[1], "mse")[0])
     return Trace(
@@ -292,7 +311,9 @@ def _trace_call(kwargs: dict[str, Any]) -> Trace:
     return trace_sgd(**kwargs)
 
 
-def trace_many(runs: Mapping[K, dict[str, Any]], processes: int | None = None) -> dict[K, Trace]:
+def trace_many(
+    runs: Mapping[K, dict[str, Any]], processes: int | None = None
+) -> dict[K, Trace]:
     """Run :func:`trace_sgd` ``(**kwargs)`` for every entry of ``runs``, on up to ``processes``
     worker processes (:func:`rnnbook.parallel.parallel_map`); ``{key: Trace}`` in the order given.
 
@@ -300,4 +321,6 @@ def trace_many(runs: Mapping[K, dict[str, Any]], processes: int | None = None) -
     must be picklable (``functools.partial(initialised_model, ...)``).
     """
     keys = list(runs)
-    return dict(zip(keys, parallel_map(_trace_call, [dict(runs[k]) for k in keys], processes)))
+    return dict(
+        zip(keys, parallel_map(_trace_call, [dict(runs[k]) for k in keys], processes))
+    )

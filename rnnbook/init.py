@@ -23,7 +23,11 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "scale_recurrent_", "orthogonal_recurrent_", "identity_recurrent_", "forget_gate_bias_", "with_forget_gate_bias",
+    "scale_recurrent_",
+    "orthogonal_recurrent_",
+    "identity_recurrent_",
+    "forget_gate_bias_",
+    "with_forget_gate_bias",
     "spectral_norms",
 ]
 
@@ -34,7 +38,9 @@ def _params(layer: Any) -> dict[str, np.ndarray]:
         return {k: np.array(v) for k, v in layer.params.items()}
     if hasattr(layer, "named_parameters"):
         return {k: p.detach().cpu().numpy().copy() for k, p in layer.named_parameters()}
-    raise TypeError(f"expected an rnnbook or torch recurrent layer, got {type(layer).__name__}")
+    raise TypeError(
+        f"expected an rnnbook or torch recurrent layer, got {type(layer).__name__}"
+    )
 
 
 def _assign(layer: Any, name: str, value: np.ndarray) -> None:
@@ -64,7 +70,10 @@ def spectral_norms(layer: Any) -> dict[str, list[float]]:
     for name, w in _params(layer).items():
         if name.startswith("weight_hh"):
             H = w.shape[1]
-            out[name] = [float(np.linalg.norm(w[k * H : (k + 1) * H], 2)) for k in range(w.shape[0] // H)]
+            out[name] = [
+                float(np.linalg.norm(w[k * H : (k + 1) * H], 2))
+                for k in range(w.shape[0] // H)
+            ]
     return out
 
 
@@ -82,20 +91,26 @@ def scale_recurrent_(layer: Any, sigma_max: float) -> Any:
     return _map_hh_blocks(layer, rescale)
 
 
-def orthogonal_recurrent_(layer: Any, gain: float = 1.0, seed: int | None = None) -> Any:
+def orthogonal_recurrent_(
+    layer: Any, gain: float = 1.0, seed: int | None = None
+) -> Any:
     """Draw each W_hh block as ``gain`` times a random orthogonal matrix (QR of a Gaussian, sign-fixed)."""
     rng = np.random.default_rng(seed)
 
     def orthogonal(block: np.ndarray, _: int) -> np.ndarray:
         q, r = np.linalg.qr(rng.standard_normal(block.shape))
-        return gain * q * np.sign(np.diag(r))  # sign fix makes Q uniformly (Haar) distributed
+        return (
+            gain * q * np.sign(np.diag(r))
+        )  # sign fix makes Q uniformly (Haar) distributed
 
     return _map_hh_blocks(layer, orthogonal)
 
 
 def identity_recurrent_(layer: Any, scale: float = 1.0) -> Any:
     """IRNN initialisation: each W_hh block = ``scale * I`` and every bias = 0 (Le et al. 2015)."""
-    _map_hh_blocks(layer, lambda block, _: scale * np.eye(block.shape[0], dtype=block.dtype))
+    _map_hh_blocks(
+        layer, lambda block, _: scale * np.eye(block.shape[0], dtype=block.dtype)
+    )
     for name, b in _params(layer).items():
         if name.startswith("bias"):
             _assign(layer, name, np.zeros_like(b))
@@ -115,7 +130,9 @@ def forget_gate_bias_(layer: Any, value: float = 1.0) -> Any:
         suffix = name[len("bias_ih") :]  # "_l0", "_l1_reverse", ...
         H = params["weight_hh" + suffix].shape[1]
         if params[name].shape[0] != 4 * H:
-            raise ValueError("forget_gate_bias_ needs an LSTM layer (four gate blocks i, f, g, o)")
+            raise ValueError(
+                "forget_gate_bias_ needs an LSTM layer (four gate blocks i, f, g, o)"
+            )
         for prefix, fill in (("bias_ih", value), ("bias_hh", 0.0)):
             b = params[prefix + suffix]
             b[H : 2 * H] = fill

@@ -88,7 +88,9 @@ def _torch_next_probs(model: Any, temperature: float) -> Any:
     return step
 
 
-def hidden_states(model: Any, vocab: Vocabulary, text: str, chunk: int = 512) -> NDArray[np.float64]:
+def hidden_states(
+    model: Any, vocab: Vocabulary, text: str, chunk: int = 512
+) -> NDArray[np.float64]:
     """The top layer's state ``h_t`` after reading each character of ``text``: ``(len(text), d_h)``.
 
     Row ``t`` is the state from which the model predicts character ``t + 1``: the text is read
@@ -103,7 +105,9 @@ def hidden_states(model: Any, vocab: Vocabulary, text: str, chunk: int = 512) ->
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise ValueError(f"chunk must be an int >= 1, got {chunk!r}")
     if len(vocab) != model.vocab_size:
-        raise ValueError(f"vocabulary has {len(vocab)} symbols but the model has vocab_size={model.vocab_size}")
+        raise ValueError(
+            f"vocabulary has {len(vocab)} symbols but the model has vocab_size={model.vocab_size}"
+        )
     ids = vocab.encode(text)
     parts: list[NDArray[np.float64]] = []
     state = None
@@ -116,21 +120,33 @@ def hidden_states(model: Any, vocab: Vocabulary, text: str, chunk: int = 512) ->
         try:
             with torch.no_grad():
                 for start in range(0, len(ids), chunk):
-                    x = torch.as_tensor(np.eye(model.vocab_size)[ids[start:start + chunk, None]], dtype=weight.dtype,
-                                        device=weight.device)
+                    x = torch.as_tensor(
+                        np.eye(model.vocab_size)[ids[start : start + chunk, None]],
+                        dtype=weight.dtype,
+                        device=weight.device,
+                    )
                     out, state = model.rnn(x, state)
                     parts.append(out[:, 0].double().cpu().numpy())
         finally:
             model.train(was_training)
     else:
         for start in range(0, len(ids), chunk):
-            x = np.eye(model.vocab_size, dtype=model.dtype)[ids[start:start + chunk, None]]
+            x = np.eye(model.vocab_size, dtype=model.dtype)[
+                ids[start : start + chunk, None]
+            ]
             out, state = model.rnn.forward(x, state)
             parts.append(np.asarray(out[:, 0], dtype=np.float64))
     return np.concatenate(parts)
 
 
-def sample(model: Any, vocab: Vocabulary, prefix: str, length: int, temperature: float = 1.0, seed: int = 0) -> str:
+def sample(
+    model: Any,
+    vocab: Vocabulary,
+    prefix: str,
+    length: int,
+    temperature: float = 1.0,
+    seed: int = 0,
+) -> str:
     """Generate ``length`` characters after ``prefix``; returns ``prefix`` followed by them.
 
     The prefix is fed through the model (warming up the hidden state); then at every step the
@@ -147,17 +163,27 @@ def sample(model: Any, vocab: Vocabulary, prefix: str, length: int, temperature:
     """
     numeric = isinstance(temperature, int | float) and not isinstance(temperature, bool)
     if not numeric or not math.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+        raise ValueError(
+            f"temperature must be a finite number > 0, got {temperature!r}"
+        )
     if isinstance(length, bool) or not isinstance(length, int) or length < 0:
         raise ValueError(f"length must be an int >= 0, got {length!r}")
     if not isinstance(prefix, str) or not prefix:
-        raise ValueError("prefix must be a non-empty string: sampling starts from at least one character")
+        raise ValueError(
+            "prefix must be a non-empty string: sampling starts from at least one character"
+        )
     if len(vocab) != model.vocab_size:
-        raise ValueError(f"vocabulary has {len(vocab)} symbols but the model has vocab_size={model.vocab_size}")
+        raise ValueError(
+            f"vocabulary has {len(vocab)} symbols but the model has vocab_size={model.vocab_size}"
+        )
     ids = vocab.encode(prefix, strict=True)
     rng = np.random.default_rng(seed)
     torch_model = is_torch_model(model)
-    step = _torch_next_probs(model, temperature) if torch_model else _numpy_next_probs(model, temperature)
+    step = (
+        _torch_next_probs(model, temperature)
+        if torch_model
+        else _numpy_next_probs(model, temperature)
+    )
     was_training = bool(getattr(model, "training", False))
     if torch_model:
         model.eval()

@@ -24,7 +24,13 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-__all__ = ["parallel_map", "parallel_submit", "Pending", "PendingValue", "default_processes"]
+__all__ = [
+    "parallel_map",
+    "parallel_submit",
+    "Pending",
+    "PendingValue",
+    "default_processes",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,7 +45,9 @@ def default_processes() -> int:
         try:
             value = int(env)
         except ValueError:
-            raise ValueError(f"RNNBOOK_PROCESSES must be a positive int, got {env!r}") from None
+            raise ValueError(
+                f"RNNBOOK_PROCESSES must be a positive int, got {env!r}"
+            ) from None
         if value < 1:
             raise ValueError(f"RNNBOOK_PROCESSES must be a positive int, got {env!r}")
         return value
@@ -54,7 +62,9 @@ def _pool(processes: int) -> concurrent.futures.ProcessPoolExecutor:
     pool = _POOLS.get(processes)
     if pool is None:
         pool = concurrent.futures.ProcessPoolExecutor(
-            processes, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+            processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
         )
         _POOLS[processes] = pool
     return pool
@@ -112,8 +122,12 @@ class Pending(Generic[R]):
     would have returned, in the order of the items.
     """
 
-    def __init__(self, futures: list[Any] | None = None, processes: int = 1,
-                 done: list[R] | None = None) -> None:
+    def __init__(
+        self,
+        futures: list[Any] | None = None,
+        processes: int = 1,
+        done: list[R] | None = None,
+    ) -> None:
         self._futures = futures or []
         self._processes = processes
         self._done = done
@@ -146,7 +160,12 @@ class PendingValue:
     (what :meth:`Pending.then` returns)."""
 
     def __init__(self, pending: Pending, finish: Callable[[list[Any]], Any]) -> None:
-        self._pending, self._finish, self._value, self._has_value = pending, finish, None, False
+        self._pending, self._finish, self._value, self._has_value = (
+            pending,
+            finish,
+            None,
+            False,
+        )
 
     def done(self) -> bool:
         """True once the workers have finished (``result()`` will not wait for them)."""
@@ -159,7 +178,9 @@ class PendingValue:
         return self._value
 
 
-def parallel_submit(fn: Callable[[T], R], items: Sequence[T], processes: int | None = None) -> Pending[R]:
+def parallel_submit(
+    fn: Callable[[T], R], items: Sequence[T], processes: int | None = None
+) -> Pending[R]:
     """Start ``fn(item)`` for every item on up to ``processes`` worker processes; return at once.
 
     The same as :func:`parallel_map` (``parallel_map(...) == parallel_submit(...).result()``),
@@ -174,7 +195,10 @@ def parallel_submit(fn: Callable[[T], R], items: Sequence[T], processes: int | N
     dtype = _torch_default_dtype()
     payloads = [(fn, item, dtype) for item in items]
     for part in (fn, *(getattr(item, "func", None) for item in items[:1])):
-        if getattr(part, "__module__", None) == "__main__" or getattr(getattr(part, "func", None), "__module__", None) == "__main__":
+        if (
+            getattr(part, "__module__", None) == "__main__"
+            or getattr(getattr(part, "func", None), "__module__", None) == "__main__"
+        ):
             raise TypeError(
                 f"{processes} worker processes cannot run {part!r}: it is defined in "
                 "__main__ (a notebook or script); define it in a module, or use processes=1"
@@ -192,7 +216,9 @@ def parallel_submit(fn: Callable[[T], R], items: Sequence[T], processes: int | N
     return Pending([pool.submit(_call, payload) for payload in payloads], processes)
 
 
-def parallel_map(fn: Callable[[T], R], items: Sequence[T], processes: int | None = None) -> list[R]:
+def parallel_map(
+    fn: Callable[[T], R], items: Sequence[T], processes: int | None = None
+) -> list[R]:
     """``[fn(item) for item in items]``, computed by up to ``processes`` worker processes.
 
     ``processes`` defaults to :func:`default_processes`; with 1, or one item, everything runs

@@ -31,23 +31,37 @@ from torch.nn import functional as F
 from .fit import FitHistory, SeedRuns, _train_loop, train_runs
 from .tasks import SEQ_BOS, SEQ_EOS, Seq2SeqData, exact_match, token_accuracy
 
-__all__ = ["fit_seq2seq", "evaluate_seq2seq", "decode_accuracy", "LengthScores", "decode_by_length",
-           "Seq2SeqRun", "fit_seq2seq_many", "fit_seq2seq_seeds"]
+__all__ = [
+    "fit_seq2seq",
+    "evaluate_seq2seq",
+    "decode_accuracy",
+    "LengthScores",
+    "decode_by_length",
+    "Seq2SeqRun",
+    "fit_seq2seq_many",
+    "fit_seq2seq_seeds",
+]
 
 K = TypeVar("K")
 
 
 def _as_data(data: Any, name: str) -> Seq2SeqData:
     if not isinstance(data, tuple) or len(data) != 5:
-        raise TypeError(f"{name} must be a Seq2SeqData (src, src_lengths, tgt_in, tgt_out, tgt_mask), got {type(data).__name__}")
+        raise TypeError(
+            f"{name} must be a Seq2SeqData (src, src_lengths, tgt_in, tgt_out, tgt_mask), got {type(data).__name__}"
+        )
     out = Seq2SeqData(*(np.asarray(a) for a in data))
     n = out.src.shape[0] if out.src.ndim else 0
     if n == 0 or any(np.asarray(a).shape[:1] != (n,) for a in out):
-        raise ValueError(f"{name}: every array needs the same non-zero number of pairs, got shapes {[np.shape(a) for a in out]}")
+        raise ValueError(
+            f"{name}: every array needs the same non-zero number of pairs, got shapes {[np.shape(a) for a in out]}"
+        )
     return out
 
 
-def evaluate_seq2seq(model: torch.nn.Module, data: Any, batch_size: int = 512) -> tuple[float, float]:
+def evaluate_seq2seq(
+    model: torch.nn.Module, data: Any, batch_size: int = 512
+) -> tuple[float, float]:
     """Teacher-forced mean cross-entropy per real target token, and the fraction of real target tokens whose arg max is right."""
     d = _as_data(data, "data")
     total_loss = total_right = 0.0
@@ -59,7 +73,9 @@ def evaluate_seq2seq(model: torch.nn.Module, data: Any, batch_size: int = 512) -
             b = d.take(slice(start, start + batch_size))
             logits = model(b.src, b.src_lengths, b.tgt_in)
             keep = torch.as_tensor(b.tgt_mask.astype(bool), device=logits.device)
-            target = torch.as_tensor(b.tgt_out, dtype=torch.int64, device=logits.device)[keep]
+            target = torch.as_tensor(
+                b.tgt_out, dtype=torch.int64, device=logits.device
+            )[keep]
             picked = logits[keep]
             total_loss += float(F.cross_entropy(picked, target, reduction="sum"))
             total_right += float((picked.argmax(dim=1) == target).sum())
@@ -89,15 +105,31 @@ def decode_accuracy(
     return exact_match(predicted, targets), token_accuracy(predicted, targets)
 
 
-def _decode_all(model: Any, d: Seq2SeqData, beam_width: int, limit: int, bos: int, eos: int,
-                batch_size: int) -> list[Any]:
+def _decode_all(
+    model: Any,
+    d: Seq2SeqData,
+    beam_width: int,
+    limit: int,
+    bos: int,
+    eos: int,
+    batch_size: int,
+) -> list[Any]:
     predicted: list[Any] = []
     for start in range(0, d.num_pairs, batch_size):
         b = d.take(slice(start, start + batch_size))
         if beam_width == 1:
-            seqs, _ = model.greedy(b.src, b.src_lengths, max_len=limit, bos=bos, eos=eos)
+            seqs, _ = model.greedy(
+                b.src, b.src_lengths, max_len=limit, bos=bos, eos=eos
+            )
         else:
-            seqs, _ = model.beam_search(b.src, b.src_lengths, beam_width=beam_width, max_len=limit, bos=bos, eos=eos)
+            seqs, _ = model.beam_search(
+                b.src,
+                b.src_lengths,
+                beam_width=beam_width,
+                max_len=limit,
+                bos=bos,
+                eos=eos,
+            )
         predicted.extend(seqs)
     return predicted
 
@@ -125,7 +157,9 @@ class LengthScores:
         """``(exact, token, right_length)`` at one source length (KeyError if none has it)."""
         hits = np.flatnonzero(self.lengths == length)
         if hits.size == 0:
-            raise KeyError(f"no source of length {length}; lengths are {self.lengths.tolist()}")
+            raise KeyError(
+                f"no source of length {length}; lengths are {self.lengths.tolist()}"
+            )
         i = int(hits[0])
         return float(self.exact[i]), float(self.token[i]), float(self.right_length[i])
 
@@ -163,8 +197,14 @@ def decode_by_length(
         counts.append(idx.size)
     table = np.array(rows, dtype=np.float64).reshape(-1, 3)
     return LengthScores(
-        lengths, np.array(counts, dtype=np.int64), table[:, 0], table[:, 1], table[:, 2],
-        exact_match(predicted, targets), token_accuracy(predicted, targets), _right_length(predicted, targets),
+        lengths,
+        np.array(counts, dtype=np.int64),
+        table[:, 0],
+        table[:, 1],
+        table[:, 2],
+        exact_match(predicted, targets),
+        token_accuracy(predicted, targets),
+        _right_length(predicted, targets),
     )
 
 
@@ -209,9 +249,18 @@ def fit_seq2seq(
     held_out = None if eval_data is None else _as_data(eval_data, "eval_data")
     evaluate = None if held_out is None else (lambda: evaluate_seq2seq(model, held_out))
     return _train_loop(
-        model, d.num_pairs, lambda indices: model.loss(*d.take(indices)), evaluate,
-        steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer, clip=clip,
-        eval_every=eval_every, seed=seed, progress=progress,
+        model,
+        d.num_pairs,
+        lambda indices: model.loss(*d.take(indices)),
+        evaluate,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        optimizer=optimizer,
+        clip=clip,
+        eval_every=eval_every,
+        seed=seed,
+        progress=progress,
     )
 
 
@@ -231,7 +280,9 @@ class Seq2SeqRun:
 def _fit_seq2seq_run(run: Seq2SeqRun) -> tuple[dict[str, torch.Tensor], FitHistory]:
     torch.manual_seed(run.seed)
     model = run.build()
-    history = fit_seq2seq(model, run.data, seed=run.seed, **{"progress": False, **run.fit_kwargs})
+    history = fit_seq2seq(
+        model, run.data, seed=run.seed, **{"progress": False, **run.fit_kwargs}
+    )
     return model.state_dict(), history
 
 
@@ -264,5 +315,9 @@ def fit_seq2seq_seeds(
     """
     if not seeds:
         raise ValueError("seeds must name at least one seed")
-    done = fit_seq2seq_many({seed: Seq2SeqRun(build, data, seed, fit_kwargs) for seed in seeds}, processes)
-    return SeedRuns(tuple(seeds), [done[s][0] for s in seeds], [done[s][1] for s in seeds])
+    done = fit_seq2seq_many(
+        {seed: Seq2SeqRun(build, data, seed, fit_kwargs) for seed in seeds}, processes
+    )
+    return SeedRuns(
+        tuple(seeds), [done[s][0] for s in seeds], [done[s][1] for s in seeds]
+    )

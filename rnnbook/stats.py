@@ -62,8 +62,12 @@ class Spread:
 
     def rounded(self, digits: int = 3) -> Spread:
         """The same spread with every number rounded to ``digits`` significant digits."""
-        return Spread(tuple(round_sig(v, digits) for v in self.values), round_sig(self.median, digits),
-                      round_sig(self.low, digits), round_sig(self.high, digits))
+        return Spread(
+            tuple(round_sig(v, digits) for v in self.values),
+            round_sig(self.median, digits),
+            round_sig(self.low, digits),
+            round_sig(self.high, digits),
+        )
 
 
 def spread(values: Iterable[float]) -> Spread:
@@ -73,7 +77,9 @@ def spread(values: Iterable[float]) -> Spread:
         raise ValueError("spread needs at least one value, got none")
     if np.isnan(arr).any():
         return Spread(tuple(arr.tolist()), math.nan, math.nan, math.nan)
-    return Spread(tuple(arr.tolist()), float(np.median(arr)), float(arr.min()), float(arr.max()))
+    return Spread(
+        tuple(arr.tolist()), float(np.median(arr)), float(arr.min()), float(arr.max())
+    )
 
 
 def decay_per_step(norms: Any, lags: Any = None) -> float:
@@ -97,7 +103,9 @@ def decay_per_step(norms: Any, lags: Any = None) -> float:
         raise ValueError(f"need at least two lags to fit a line, got {k.size}")
     picked = arr[k]
     if not np.all(np.isfinite(picked)) or np.any(picked <= 0):
-        raise ValueError("every fitted norm must be finite and > 0 (leave zero lags out with lags=)")
+        raise ValueError(
+            "every fitted norm must be finite and > 0 (leave zero lags out with lags=)"
+        )
     logs = np.log(picked)
     if logs.ndim == 2:
         logs = logs.mean(axis=1)

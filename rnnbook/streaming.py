@@ -36,8 +36,15 @@ from .torch.recurrent import RecurrentBase
 from .torch.transformer import CausalTransformer
 
 __all__ = [
-    "LatencyPoint", "stream_step", "stream", "state_numel", "state_nbytes", "latency_at",
-    "median_seconds", "parameter_count", "parameter_bytes",
+    "LatencyPoint",
+    "stream_step",
+    "stream",
+    "state_numel",
+    "state_nbytes",
+    "latency_at",
+    "median_seconds",
+    "parameter_count",
+    "parameter_bytes",
 ]
 
 StreamState = Any
@@ -51,7 +58,9 @@ def _check_streamable(model: Any) -> None:
         return
     if isinstance(model, RecurrentBase | nn.RNNBase):
         if model.bidirectional:
-            raise ValueError("a bidirectional layer cannot stream: its output at step t depends on later inputs")
+            raise ValueError(
+                "a bidirectional layer cannot stream: its output at step t depends on later inputs"
+            )
         return
     raise TypeError(
         "model must be a recurrent layer (rnnbook.torch or torch.nn RNN/GRU/LSTM/MinGRU/MinLSTM) "
@@ -63,7 +72,9 @@ def _check_step_input(model: Any, x_t: Any) -> Tensor:
     if not isinstance(x_t, Tensor):
         raise TypeError(f"x_t must be a torch.Tensor, got {type(x_t).__name__}")
     if x_t.dim() != 2 or x_t.shape[0] == 0 or x_t.shape[1] != model.input_size:
-        raise ValueError(f"x_t must have shape (N, d_x) with N >= 1 and d_x = {model.input_size}, got {tuple(x_t.shape)}")
+        raise ValueError(
+            f"x_t must have shape (N, d_x) with N >= 1 and d_x = {model.input_size}, got {tuple(x_t.shape)}"
+        )
     return x_t
 
 
@@ -98,7 +109,9 @@ def stream_step(
     return (out[:, 0] if model.batch_first else out[0]), new_state
 
 
-def stream(model: Any, x: Tensor, state: StreamState = None) -> tuple[Tensor, StreamState]:
+def stream(
+    model: Any, x: Tensor, state: StreamState = None
+) -> tuple[Tensor, StreamState]:
     """Run ``x`` ``(N, T, d_x)`` (batch first) through ``model`` one step at a time with :func:`stream_step`.
 
     Returns the outputs ``(N, T, d_h)`` and the final state. For a causal model they equal the
@@ -107,7 +120,9 @@ def stream(model: Any, x: Tensor, state: StreamState = None) -> tuple[Tensor, St
     if not isinstance(x, Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
     if x.dim() != 3 or 0 in x.shape:
-        raise ValueError(f"x must have shape (N, T, d_x) with no empty axis (batch first), got {tuple(x.shape)}")
+        raise ValueError(
+            f"x must have shape (N, T, d_x) with no empty axis (batch first), got {tuple(x.shape)}"
+        )
     outputs = []
     for t in range(x.shape[1]):
         y_t, state = stream_step(model, x[:, t], state)
@@ -122,7 +137,9 @@ def _tensors(state: StreamState) -> list[Tensor]:
         return [state]
     if isinstance(state, tuple | list):
         return [t for part in state for t in _tensors(part)]
-    raise TypeError(f"state must be None, a tensor, or a tuple/list of them (KV cache), got {type(state).__name__}")
+    raise TypeError(
+        f"state must be None, a tensor, or a tuple/list of them (KV cache), got {type(state).__name__}"
+    )
 
 
 def state_numel(state: StreamState) -> int:
@@ -167,7 +184,9 @@ class LatencyPoint:
     state_nbytes: int
 
 
-def latency_at(model: Any, x: Tensor, contexts: Iterable[int], repeats: int = 20, warmup: int = 2) -> list[LatencyPoint]:
+def latency_at(
+    model: Any, x: Tensor, contexts: Iterable[int], repeats: int = 20, warmup: int = 2
+) -> list[LatencyPoint]:
     """Per-token latency and carried memory of a streaming model at each context length.
 
     Streams ``x`` ``(N, T, d_x)`` through ``model`` without gradients. When the state covers
@@ -178,12 +197,16 @@ def latency_at(model: Any, x: Tensor, contexts: Iterable[int], repeats: int = 20
     Returns one :class:`LatencyPoint` per context, in increasing order of context.
     """
     if not isinstance(x, Tensor) or x.dim() != 3 or 0 in x.shape:
-        raise ValueError(f"x must be a tensor (N, T, d_x) with no empty axis, got {getattr(x, 'shape', type(x).__name__)}")
+        raise ValueError(
+            f"x must be a tensor (N, T, d_x) with no empty axis, got {getattr(x, 'shape', type(x).__name__)}"
+        )
     wanted = sorted({positive_int("context", c) for c in contexts})
     if not wanted:
         raise ValueError("contexts must name at least one context length")
     if wanted[-1] >= x.shape[1]:
-        raise ValueError(f"x must have more steps than the longest context {wanted[-1]}, got T = {x.shape[1]}")
+        raise ValueError(
+            f"x must have more steps than the longest context {wanted[-1]}, got T = {x.shape[1]}"
+        )
     points = []
     state: StreamState = None
     with torch.no_grad():
@@ -191,8 +214,14 @@ def latency_at(model: Any, x: Tensor, contexts: Iterable[int], repeats: int = 20
             _, state = stream_step(model, x[:, t], state)
             if t + 1 in wanted:
                 x_next, frozen = x[:, t + 1], state
-                seconds = median_seconds(lambda: stream_step(model, x_next, frozen), repeats, warmup)
-                points.append(LatencyPoint(t + 1, seconds, state_numel(state), state_nbytes(state)))
+                seconds = median_seconds(
+                    lambda: stream_step(model, x_next, frozen), repeats, warmup
+                )
+                points.append(
+                    LatencyPoint(
+                        t + 1, seconds, state_numel(state), state_nbytes(state)
+                    )
+                )
     return points
 
 

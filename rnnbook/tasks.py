@@ -43,14 +43,41 @@ from numpy.typing import ArrayLike, NDArray
 from ._shapes import positive_int
 
 __all__ = [
-    "adding_problem", "adding_problem_baseline_mse", "copy_memory", "copy_memory_chance_loss",
-    "copy_memory_chance_accuracy", "anbn", "anbn_strings", "anbn_counted",
-    "ANBN_PAD", "ANBN_A", "ANBN_B", "ANBN_END", "ANBN_VOCAB_SIZE",
-    "selective_copy", "SELECTIVE_BLANK", "SELECTIVE_RECALL", "SELECTIVE_VOCAB_SIZE",
-    "COPY_DIGITS", "COPY_BLANK", "COPY_DELIMITER", "COPY_VOCAB_SIZE",
-    "SEQ_PAD", "SEQ_BOS", "SEQ_EOS", "SEQ_FIRST_DIGIT", "SEQ_VOCAB_SIZE", "Seq2SeqData",
-    "reverse_digits", "sort_digits", "tokens_to_string", "repeats_later", "repeats_later_causal_accuracy",
-    "unpad", "exact_match", "token_accuracy",
+    "adding_problem",
+    "adding_problem_baseline_mse",
+    "copy_memory",
+    "copy_memory_chance_loss",
+    "copy_memory_chance_accuracy",
+    "anbn",
+    "anbn_strings",
+    "anbn_counted",
+    "ANBN_PAD",
+    "ANBN_A",
+    "ANBN_B",
+    "ANBN_END",
+    "ANBN_VOCAB_SIZE",
+    "selective_copy",
+    "SELECTIVE_BLANK",
+    "SELECTIVE_RECALL",
+    "SELECTIVE_VOCAB_SIZE",
+    "COPY_DIGITS",
+    "COPY_BLANK",
+    "COPY_DELIMITER",
+    "COPY_VOCAB_SIZE",
+    "SEQ_PAD",
+    "SEQ_BOS",
+    "SEQ_EOS",
+    "SEQ_FIRST_DIGIT",
+    "SEQ_VOCAB_SIZE",
+    "Seq2SeqData",
+    "reverse_digits",
+    "sort_digits",
+    "tokens_to_string",
+    "repeats_later",
+    "repeats_later_causal_accuracy",
+    "unpad",
+    "exact_match",
+    "token_accuracy",
 ]
 
 COPY_DIGITS = 10
@@ -64,7 +91,11 @@ COPY_VOCAB_SIZE = 10
 
 
 def adding_problem(
-    num_samples: int, T: int, seed: int | None = 0, dtype: Any = np.float64, markers: str = "halves"
+    num_samples: int,
+    T: int,
+    seed: int | None = 0,
+    dtype: Any = np.float64,
+    markers: str = "halves",
 ) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
     """The adding problem: ``x`` ``(N, T, 2)`` and ``y`` ``(N,)``, batch first.
 
@@ -116,7 +147,10 @@ def adding_problem_baseline_mse() -> float:
 
 
 def copy_memory(
-    num_samples: int, T: int, seed: int | None = 0, fill_recall_with_delimiter: bool = False,
+    num_samples: int,
+    T: int,
+    seed: int | None = 0,
+    fill_recall_with_delimiter: bool = False,
     num_digits: int = COPY_DIGITS,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """The copy-memory task: ``x`` and ``y``, both ``(N, T + 2 K)`` int64, batch first, ``K = num_digits``.
@@ -189,7 +223,9 @@ ANBN_END = 3
 ANBN_VOCAB_SIZE = 4
 
 
-def anbn_strings(ns: ArrayLike, length: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def anbn_strings(
+    ns: ArrayLike, length: int | None = None
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """The strings ``a^n b^n $`` for the given ``n`` (one row each), as next-symbol prediction data.
 
     Returns ``(x, y)``, both ``(len(ns), L)`` int64 with ``L = length`` (default ``2 max(ns) + 1``):
@@ -200,7 +236,9 @@ def anbn_strings(ns: ArrayLike, length: int | None = None) -> tuple[NDArray[np.i
     """
     n = np.asarray(ns)
     if n.ndim != 1 or n.size == 0 or not np.issubdtype(n.dtype, np.integer):
-        raise ValueError(f"ns must be a non-empty 1-D array of ints, got {np.asarray(ns)!r}")
+        raise ValueError(
+            f"ns must be a non-empty 1-D array of ints, got {np.asarray(ns)!r}"
+        )
     if n.min() < 1:
         raise ValueError(f"every n must be >= 1, got {int(n.min())}")
     need = 2 * int(n.max()) + 1
@@ -216,7 +254,11 @@ def anbn_strings(ns: ArrayLike, length: int | None = None) -> tuple[NDArray[np.i
 
 
 def anbn(
-    num_samples: int, n_max: int, n_min: int = 1, seed: int | None = 0, length: int | None = None
+    num_samples: int,
+    n_max: int,
+    n_min: int = 1,
+    seed: int | None = 0,
+    length: int | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """The counting language ``a^n b^n`` (Gers & Schmidhuber 2001; Weiss et al. 2018) as next-symbol prediction.
 
@@ -252,9 +294,13 @@ def anbn_counted(predicted: ArrayLike, n: ArrayLike) -> NDArray[np.bool_]:
     pred = np.asarray(predicted)
     counts = np.asarray(n)
     if pred.ndim != 2 or counts.shape != (pred.shape[0],):
-        raise ValueError(f"predicted must be (M, L) and n (M,), got shapes {pred.shape} and {counts.shape}")
+        raise ValueError(
+            f"predicted must be (M, L) and n (M,), got shapes {pred.shape} and {counts.shape}"
+        )
     if counts.min() < 1 or pred.shape[1] < 2 * int(counts.max()):
-        raise ValueError("every n must be >= 1 and predicted must cover the steps up to 2 n - 1")
+        raise ValueError(
+            "every n must be >= 1 and predicted must cover the steps up to 2 n - 1"
+        )
     t = np.arange(pred.shape[1])[None, :]
     scored = (t >= counts[:, None]) & (t < 2 * counts[:, None])
     truth = np.where(t < 2 * counts[:, None] - 1, ANBN_B, ANBN_END)
@@ -286,7 +332,9 @@ def selective_copy(
     if k > t:
         raise ValueError(f"num_tokens must be at most T={t}, got {k}")
     rng = np.random.default_rng(seed)
-    positions = np.sort(rng.random((n, t)).argsort(axis=1)[:, :k], axis=1)  # k distinct positions per row
+    positions = np.sort(
+        rng.random((n, t)).argsort(axis=1)[:, :k], axis=1
+    )  # k distinct positions per row
     symbols = rng.integers(1, 9, size=(n, k))
     x = np.full((n, t + k), SELECTIVE_BLANK, dtype=np.int64)
     np.put_along_axis(x, positions, symbols, axis=1)
@@ -364,7 +412,9 @@ def _transduction(
     return Seq2SeqData(src, lengths.astype(np.int64), tgt_in, tgt_out, tgt_mask)
 
 
-def reverse_digits(num_samples: int, min_len: int, max_len: int, seed: int | None = 0) -> Seq2SeqData:
+def reverse_digits(
+    num_samples: int, min_len: int, max_len: int, seed: int | None = 0
+) -> Seq2SeqData:
     """Source: ``L`` random digits, ``L`` uniform in ``[min_len, max_len]``; target: the same digits reversed.
 
     The first output token is the last input token, so an encoder-decoder without attention must
@@ -375,7 +425,9 @@ def reverse_digits(num_samples: int, min_len: int, max_len: int, seed: int | Non
     return _transduction(num_samples, min_len, max_len, seed, lambda x: x[::-1])
 
 
-def sort_digits(num_samples: int, min_len: int, max_len: int, seed: int | None = 0) -> Seq2SeqData:
+def sort_digits(
+    num_samples: int, min_len: int, max_len: int, seed: int | None = 0
+) -> Seq2SeqData:
     """Source: ``L`` random digits; target: the same digits in ascending order (same layout as :func:`reverse_digits`)."""
     return _transduction(num_samples, min_len, max_len, seed, np.sort)
 
@@ -383,12 +435,19 @@ def sort_digits(num_samples: int, min_len: int, max_len: int, seed: int | None =
 def tokens_to_string(tokens: ArrayLike) -> str:
     """Readable form of a token sequence: digits as ``0``-``9``, BOS ``^``, EOS ``$``, PAD ``_``."""
     names = {SEQ_PAD: "_", SEQ_BOS: "^", SEQ_EOS: "$"}
-    return "".join(names.get(int(t), str(int(t) - SEQ_FIRST_DIGIT)) for t in np.asarray(tokens).reshape(-1))
+    return "".join(
+        names.get(int(t), str(int(t) - SEQ_FIRST_DIGIT))
+        for t in np.asarray(tokens).reshape(-1)
+    )
 
 
 # ----------------------------------------------------------------- labelling that needs the future
 def repeats_later(
-    num_samples: int, min_len: int, max_len: int, num_symbols: int = 10, seed: int | None = 0
+    num_samples: int,
+    min_len: int,
+    max_len: int,
+    num_symbols: int = 10,
+    seed: int | None = 0,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Label each position with whether its symbol occurs again LATER in the sequence.
 
@@ -416,7 +475,9 @@ def repeats_later(
     return x, y.astype(np.int64), lengths.astype(np.int64)
 
 
-def repeats_later_causal_accuracy(min_len: int, max_len: int, num_symbols: int = 10) -> float:
+def repeats_later_causal_accuracy(
+    min_len: int, max_len: int, num_symbols: int = 10
+) -> float:
     """The best token accuracy on :func:`repeats_later` of any predictor that sees only ``x_1..x_t``.
 
     Derivation: whether ``x_t`` recurs depends only on the ``L - 1 - t`` later symbols (0-based
@@ -438,7 +499,14 @@ def repeats_later_causal_accuracy(min_len: int, max_len: int, num_symbols: int =
     for t in range(hi):
         alive = lengths > t
         p_alive = float(p_len[alive].sum())
-        p_repeat = float(np.sum(p_len[alive] * (1.0 - (1.0 - 1.0 / k) ** (lengths[alive] - 1 - t)))) / p_alive
+        p_repeat = (
+            float(
+                np.sum(
+                    p_len[alive] * (1.0 - (1.0 - 1.0 / k) ** (lengths[alive] - 1 - t))
+                )
+            )
+            / p_alive
+        )
         total += p_alive * max(p_repeat, 1.0 - p_repeat)
     return total / float(np.sum(p_len * lengths))
 
@@ -449,25 +517,38 @@ def unpad(tokens: ArrayLike, lengths: ArrayLike) -> list[NDArray[np.int64]]:
     arr = np.asarray(tokens)
     lens = np.asarray(lengths)
     if arr.ndim != 2 or lens.shape != (arr.shape[0],):
-        raise ValueError(f"tokens must be (N, T) and lengths (N,), got shapes {arr.shape} and {lens.shape}")
+        raise ValueError(
+            f"tokens must be (N, T) and lengths (N,), got shapes {arr.shape} and {lens.shape}"
+        )
     return [arr[n, : int(lens[n])].astype(np.int64) for n in range(arr.shape[0])]
 
 
-def _pairs(predicted: Sequence[ArrayLike], target: Sequence[ArrayLike]) -> list[tuple[np.ndarray, np.ndarray]]:
+def _pairs(
+    predicted: Sequence[ArrayLike], target: Sequence[ArrayLike]
+) -> list[tuple[np.ndarray, np.ndarray]]:
     if len(predicted) != len(target):
-        raise ValueError(f"predicted and target must hold as many sequences, got {len(predicted)} and {len(target)}")
+        raise ValueError(
+            f"predicted and target must hold as many sequences, got {len(predicted)} and {len(target)}"
+        )
     if len(target) == 0:
         raise ValueError("no sequences to score")
-    return [(np.asarray(p).reshape(-1), np.asarray(t).reshape(-1)) for p, t in zip(predicted, target)]
+    return [
+        (np.asarray(p).reshape(-1), np.asarray(t).reshape(-1))
+        for p, t in zip(predicted, target)
+    ]
 
 
 def exact_match(predicted: Sequence[ArrayLike], target: Sequence[ArrayLike]) -> float:
     """The fraction of sequences predicted exactly: same length, same token at every position."""
     pairs = _pairs(predicted, target)
-    return sum(p.shape == t.shape and bool(np.all(p == t)) for p, t in pairs) / len(pairs)
+    return sum(p.shape == t.shape and bool(np.all(p == t)) for p, t in pairs) / len(
+        pairs
+    )
 
 
-def token_accuracy(predicted: Sequence[ArrayLike], target: Sequence[ArrayLike]) -> float:
+def token_accuracy(
+    predicted: Sequence[ArrayLike], target: Sequence[ArrayLike]
+) -> float:
     """The fraction of target tokens predicted at their position, over all target tokens.
 
     Position ``i`` of a target counts as right when the prediction has a token at ``i`` and it is

@@ -29,14 +29,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._shapes import positive_int
 from .checkpoint import save_checkpoint
 from .data import Vocabulary, batchify, window_at
 from .lm import is_torch_model, perplexity
-from ._shapes import positive_int
 
 __all__ = [
-    "History", "TrainState", "TrainingDiverged", "train", "evaluate", "CharRun", "CharResult", "build_charmodel",
-    "train_charmodel", "train_charmodels", "submit_charmodels",
+    "History",
+    "TrainState",
+    "TrainingDiverged",
+    "train",
+    "evaluate",
+    "CharRun",
+    "CharResult",
+    "build_charmodel",
+    "train_charmodel",
+    "train_charmodels",
+    "submit_charmodels",
 ]
 
 Ids = NDArray[np.int64]
@@ -64,7 +73,11 @@ class TrainState:
     def from_checkpoint(cls, loaded: Any) -> TrainState:
         """From the dict :func:`rnnbook.checkpoint.load_checkpoint` returns."""
         state = loaded["state"]
-        return cls(step=int(loaded["step"]), position=int(state["position"]), hidden=state["hidden"])
+        return cls(
+            step=int(loaded["step"]),
+            position=int(state["position"]),
+            hidden=state["hidden"],
+        )
 
 
 @dataclass
@@ -107,10 +120,29 @@ class TrainingDiverged(FloatingPointError):
     :class:`History` up to the stop).
     """
 
-    def __init__(self, step: int, what: str, loss: float, max_loss: float | None, history: History) -> None:
-        self.step, self.what, self.loss, self.max_loss, self.history = step, what, loss, max_loss, history
-        limit = "" if max_loss is None or not math.isfinite(loss) else f" (more than {max_loss:.3g})"
-        super().__init__(f"training diverged at step {step}: {what} {loss:.4g} nats per character{limit}")
+    def __init__(
+        self,
+        step: int,
+        what: str,
+        loss: float,
+        max_loss: float | None,
+        history: History,
+    ) -> None:
+        self.step, self.what, self.loss, self.max_loss, self.history = (
+            step,
+            what,
+            loss,
+            max_loss,
+            history,
+        )
+        limit = (
+            ""
+            if max_loss is None or not math.isfinite(loss)
+            else f" (more than {max_loss:.3g})"
+        )
+        super().__init__(
+            f"training diverged at step {step}: {what} {loss:.4g} nats per character{limit}"
+        )
 
 
 # --------------------------------------------------------------------------- data parallelism
@@ -142,14 +174,20 @@ class _DataParallel:
             return streams
         n = streams.shape[1]
         if n % self.world:
-            raise ValueError(f"batch_size={n} streams cannot be shared equally by {self.world} processes")
+            raise ValueError(
+                f"batch_size={n} streams cannot be shared equally by {self.world} processes"
+            )
         share = n // self.world
         return streams[:, self.rank * share : (self.rank + 1) * share]
 
     def _map(self, hidden: Any, fn: Any) -> Any:
         if hidden is None:
             return None
-        return tuple(fn(h) for h in hidden) if isinstance(hidden, tuple | list) else fn(hidden)
+        return (
+            tuple(fn(h) for h in hidden)
+            if isinstance(hidden, tuple | list)
+            else fn(hidden)
+        )
 
     def local_state(self, hidden: Any) -> Any:
         """This process's streams of a full carried state ``(layers, N, d_h)``."""
@@ -211,19 +249,29 @@ class _NumpyBackend:
         if optimizer is None:  # evaluation only
             return
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"a NumPy model needs an rnnbook.numpy.optim optimizer, got {type(optimizer).__name__}")
+            raise TypeError(
+                f"a NumPy model needs an rnnbook.numpy.optim optimizer, got {type(optimizer).__name__}"
+            )
         params = model.params
-        if set(optimizer.params) != set(params) or any(optimizer.params[k] is not v for k, v in params.items()):
-            raise ValueError("the optimizer must be built on model.params (the same arrays), e.g. Adam(model.params)")
+        if set(optimizer.params) != set(params) or any(
+            optimizer.params[k] is not v for k, v in params.items()
+        ):
+            raise ValueError(
+                "the optimizer must be built on model.params (the same arrays), e.g. Adam(model.params)"
+            )
 
-    def train_step(self, inputs: Ids, targets: Ids, hidden: Any, clip: float) -> tuple[float, Any, float]:
+    def train_step(
+        self, inputs: Ids, targets: Ids, hidden: Any, clip: float
+    ) -> tuple[float, Any, float]:
         """One window: forward, backward, clip, update; returns ``(loss, final state, norm before clipping)``."""
         from .numpy.optim import clip_grad_norm, snap_to_float32
 
         loss, hidden = self.model.loss_and_grads(inputs, targets, hidden)
         norm = clip_grad_norm(self.model.grads, clip)
         self.optimizer.step(self.model.grads)
-        snap_to_float32(self.model.params)  # the same trajectory on every CPU (see there)
+        snap_to_float32(
+            self.model.params
+        )  # the same trajectory on every CPU (see there)
         return loss, hidden, norm
 
     def eval_loss(self, inputs: Ids, targets: Ids, hidden: Any) -> tuple[float, Any]:
@@ -243,27 +291,41 @@ class _TorchBackend:
         import torch
 
         if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
-            raise TypeError(f"a torch model needs a torch.optim optimizer, got {type(optimizer).__name__}")
+            raise TypeError(
+                f"a torch model needs a torch.optim optimizer, got {type(optimizer).__name__}"
+            )
         self.torch = torch
         self.model, self.optimizer = model, optimizer
-        self.eval_model = getattr(model, "module", model)  # a DDP wrapper's module: no gradient sync
+        self.eval_model = getattr(
+            model, "module", model
+        )  # a DDP wrapper's module: no gradient sync
         self.device = next(model.parameters()).device
         self._was_training = True
 
     def _detach(self, hidden: Any) -> Any:
         if hidden is None:
             return None
-        return tuple(h.detach() for h in hidden) if isinstance(hidden, tuple | list) else hidden.detach()
+        return (
+            tuple(h.detach() for h in hidden)
+            if isinstance(hidden, tuple | list)
+            else hidden.detach()
+        )
 
-    def _loss(self, inputs: Ids, targets: Ids, hidden: Any, model: Any = None) -> tuple[Any, Any]:
+    def _loss(
+        self, inputs: Ids, targets: Ids, hidden: Any, model: Any = None
+    ) -> tuple[Any, Any]:
         torch = self.torch
         x = torch.from_numpy(np.ascontiguousarray(inputs)).to(self.device)
         y = torch.from_numpy(np.ascontiguousarray(targets)).to(self.device)
         logits, hidden = (self.model if model is None else model)(x, hidden)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), y.reshape(-1)
+        )
         return loss, hidden
 
-    def train_step(self, inputs: Ids, targets: Ids, hidden: Any, clip: float) -> tuple[float, Any, float]:
+    def train_step(
+        self, inputs: Ids, targets: Ids, hidden: Any, clip: float
+    ) -> tuple[float, Any, float]:
         """One window: forward, backward, clip, update; returns ``(loss, detached final state, norm before clipping)``."""
         from .torch.utils import clip_grad_norm_, snap_to_float32_
 
@@ -273,8 +335,14 @@ class _TorchBackend:
         loss.backward()
         norm = clip_grad_norm_(self.model.parameters(), clip)
         self.optimizer.step()
-        snap_to_float32_(self.model.parameters())  # the same trajectory on every CPU (see there)
-        return float(loss.detach()), self._detach(hidden), norm  # detach: truncated BPTT cuts here
+        snap_to_float32_(
+            self.model.parameters()
+        )  # the same trajectory on every CPU (see there)
+        return (
+            float(loss.detach()),
+            self._detach(hidden),
+            norm,
+        )  # detach: truncated BPTT cuts here
 
     def eval_loss(self, inputs: Ids, targets: Ids, hidden: Any) -> tuple[float, Any]:
         with self.torch.no_grad():
@@ -291,7 +359,11 @@ class _TorchBackend:
 
 def _backend(model: Any, optimizer: Any = None) -> Any:
     """The backend for ``model``'s type; ``optimizer=None`` for evaluation only."""
-    return _TorchBackend(model, optimizer) if is_torch_model(model) else _NumpyBackend(model, optimizer)
+    return (
+        _TorchBackend(model, optimizer)
+        if is_torch_model(model)
+        else _NumpyBackend(model, optimizer)
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -310,9 +382,15 @@ def _start_state(state: TrainState | dict[str, Any] | None, rows: int) -> TrainS
     """A fresh copy of the state to resume from (a TrainState or load_checkpoint's dict), checked."""
     if isinstance(state, dict):
         state = TrainState.from_checkpoint(state)
-    st = TrainState() if state is None else TrainState(int(state.step), int(state.position), state.hidden)
+    st = (
+        TrainState()
+        if state is None
+        else TrainState(int(state.step), int(state.position), state.hidden)
+    )
     if not 0 <= st.position <= rows - 1:
-        raise ValueError(f"state.position={st.position} lies outside the training streams (rows 0..{rows - 1}): other data?")
+        raise ValueError(
+            f"state.position={st.position} lies outside the training streams (rows 0..{rows - 1}): other data?"
+        )
     return st
 
 
@@ -342,7 +420,12 @@ def _progress_bar(progress: bool | None, total: int, first_step: int) -> Any:
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=f"training from step {first_step}", unit="step", dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        desc=f"training from step {first_step}",
+        unit="step",
+        dynamic_ncols=True,
+    )
 
 
 def evaluate(model: Any, ids: ArrayLike, *, seq_len: int, batch_size: int) -> float:
@@ -428,16 +511,32 @@ def train(
     """
     backend = _backend(model, optimizer)
     dp = _DataParallel(model)  # one process, or this process's share of a DDP run
-    seq_len, batch_size = positive_int("seq_len", seq_len), positive_int("batch_size", batch_size)
+    seq_len, batch_size = (
+        positive_int("seq_len", seq_len),
+        positive_int("batch_size", batch_size),
+    )
     steps = positive_int("steps", steps)
     eval_every = None if eval_every is None else positive_int("eval_every", eval_every)
-    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, int | float) or math.isnan(clip) or clip <= 0):
+    if clip is not None and (
+        isinstance(clip, bool)
+        or not isinstance(clip, int | float)
+        or math.isnan(clip)
+        or clip <= 0
+    ):
         raise ValueError(f"clip must be a number > 0 or None, got {clip!r}")
     if max_loss == "auto":
         vocab_size = getattr(dp.model, "vocab_size", None)
-        max_loss = 2 * math.log(vocab_size) if isinstance(vocab_size, int) and vocab_size > 1 else None
-    elif max_loss is not None and not (isinstance(max_loss, int | float) and max_loss > 0):
-        raise ValueError(f"max_loss must be a number > 0, 'auto' or None, got {max_loss!r}")
+        max_loss = (
+            2 * math.log(vocab_size)
+            if isinstance(vocab_size, int) and vocab_size > 1
+            else None
+        )
+    elif max_loss is not None and not (
+        isinstance(max_loss, int | float) and max_loss > 0
+    ):
+        raise ValueError(
+            f"max_loss must be a number > 0, 'auto' or None, got {max_loss!r}"
+        )
     streams = dp.local_streams(_train_streams(train_ids, batch_size, seq_len))
     val_streams = _val_streams(val_ids, batch_size)
     st = _start_state(state, streams.shape[0])
@@ -447,10 +546,14 @@ def train(
     bar = _progress_bar(progress if dp.rank == 0 else False, steps, st.step)
     try:
         for i in range(steps):
-            if st.position >= streams.shape[0] - 1:  # end of the data: start again from a zero state
+            if (
+                st.position >= streams.shape[0] - 1
+            ):  # end of the data: start again from a zero state
                 st.position, st.hidden = 0, None
             inputs, targets = window_at(streams, st.position, seq_len)
-            loss, st.hidden, norm = backend.train_step(inputs, targets, st.hidden, math.inf if clip is None else clip)
+            loss, st.hidden, norm = backend.train_step(
+                inputs, targets, st.hidden, math.inf if clip is None else clip
+            )
             loss = dp.mean(loss)
             st.position += inputs.shape[0]
             st.step += 1
@@ -459,11 +562,19 @@ def train(
             history.grad_norm.append(norm)
             bar.update(1)
             if not math.isfinite(loss):
-                raise TrainingDiverged(st.step, "training loss", loss, max_loss, history)
+                raise TrainingDiverged(
+                    st.step, "training loss", loss, max_loss, history
+                )
             if i == steps - 1 or (eval_every is not None and st.step % eval_every == 0):
-                val = dp.from_rank0(_evaluate_streams(backend, val_streams, seq_len) if dp.rank == 0 else 0.0)
+                val = dp.from_rank0(
+                    _evaluate_streams(backend, val_streams, seq_len)
+                    if dp.rank == 0
+                    else 0.0
+                )
                 if not math.isfinite(val) or (max_loss is not None and val > max_loss):
-                    raise TrainingDiverged(st.step, "validation loss", val, max_loss, history)
+                    raise TrainingDiverged(
+                        st.step, "validation loss", val, max_loss, history
+                    )
                 history.val_steps.append(st.step)
                 history.val_loss.append(val)
                 history.val_perplexity.append(perplexity(val))
@@ -471,13 +582,22 @@ def train(
                 if checkpoint is not None:
                     full = TrainState(st.step, st.position, dp.full_state(st.hidden))
                     if dp.rank == 0:
-                        save_checkpoint(checkpoint, dp.model, optimizer, st.step, full.to_checkpoint(), vocab=vocab,
-                                        extra=extra)
+                        save_checkpoint(
+                            checkpoint,
+                            dp.model,
+                            optimizer,
+                            st.step,
+                            full.to_checkpoint(),
+                            vocab=vocab,
+                            extra=extra,
+                        )
                 if on_eval is not None and dp.rank == 0:
                     on_eval(history)
     finally:
         bar.close()
-    st.hidden = dp.full_state(st.hidden)  # history.state continues the run with any number of processes
+    st.hidden = dp.full_state(
+        st.hidden
+    )  # history.state continues the run with any number of processes
     return history
 
 
@@ -541,7 +661,13 @@ def build_charmodel(run: CharRun) -> Any:
     from .torch.charlm import CharModel
 
     torch.manual_seed(run.seed)
-    model = CharModel(run.vocab_size, run.hidden_size, cell=run.cell, num_layers=run.num_layers, impl=run.impl)
+    model = CharModel(
+        run.vocab_size,
+        run.hidden_size,
+        cell=run.cell,
+        num_layers=run.num_layers,
+        impl=run.impl,
+    )
     if run.init_state is not None:
         model.load_state_dict(run.init_state)
     return model
@@ -564,17 +690,33 @@ def train_charmodel(run: CharRun) -> CharResult:
     import time
 
     if run.optimizer not in _OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {run.optimizer!r}")
+        raise ValueError(
+            f"optimizer must be one of {_OPTIMIZERS}, got {run.optimizer!r}"
+        )
     model = build_charmodel(run)
     optimizer = _charrun_optimizer(run, model)
     start = time.perf_counter()
-    history = train(model, run.train_ids, run.val_ids, seq_len=run.seq_len, batch_size=run.batch_size,
-                    steps=run.steps, optimizer=optimizer, clip=run.clip, eval_every=run.eval_every, progress=False)
+    history = train(
+        model,
+        run.train_ids,
+        run.val_ids,
+        seq_len=run.seq_len,
+        batch_size=run.batch_size,
+        steps=run.steps,
+        optimizer=optimizer,
+        clip=run.clip,
+        eval_every=run.eval_every,
+        progress=False,
+    )
     seconds = time.perf_counter() - start
-    return CharResult({k: v.detach().clone() for k, v in model.state_dict().items()}, history, seconds)
+    return CharResult(
+        {k: v.detach().clone() for k, v in model.state_dict().items()}, history, seconds
+    )
 
 
-def train_charmodels(runs: Any, processes: int | None = None) -> dict[Any, tuple[Any, CharResult]]:
+def train_charmodels(
+    runs: Any, processes: int | None = None
+) -> dict[Any, tuple[Any, CharResult]]:
     """Train every :class:`CharRun` of the mapping ``runs`` and return ``{key: (model, result)}``.
 
     The runs go to up to ``processes`` worker processes (default: one per CPU, see
@@ -585,7 +727,9 @@ def train_charmodels(runs: Any, processes: int | None = None) -> dict[Any, tuple
     from .parallel import parallel_map
 
     keys = list(runs)
-    return _load_charmodels(runs, keys, parallel_map(train_charmodel, [runs[k] for k in keys], processes))
+    return _load_charmodels(
+        runs, keys, parallel_map(train_charmodel, [runs[k] for k in keys], processes)
+    )
 
 
 def submit_charmodels(runs: Any, processes: int | None = None) -> Any:
@@ -604,7 +748,9 @@ def submit_charmodels(runs: Any, processes: int | None = None) -> Any:
     return pending.then(lambda results: _load_charmodels(runs, keys, results))
 
 
-def _load_charmodels(runs: Any, keys: list[Any], results: list[CharResult]) -> dict[Any, tuple[Any, CharResult]]:
+def _load_charmodels(
+    runs: Any, keys: list[Any], results: list[CharResult]
+) -> dict[Any, tuple[Any, CharResult]]:
     """``{key: (model, result)}``: each run's model rebuilt here with its trained weights."""
     out: dict[Any, tuple[Any, CharResult]] = {}
     for key, result in zip(keys, results):

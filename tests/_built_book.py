@@ -29,8 +29,10 @@ def unavailable(reason):
 def require_built_book():
     """The path of _build/html, or skip (locally) / fail (CI) when it is not built."""
     if not (HTML / "index.html").is_file():
-        unavailable(f"the book is not built: {HTML / 'index.html'} is missing "
-                    "(run README's first command: jupyter-book build . -W -n --keep-going)")
+        unavailable(
+            f"the book is not built: {HTML / 'index.html'} is missing "
+            "(run README's first command: jupyter-book build . -W -n --keep-going)"
+        )
     return HTML
 
 
@@ -42,9 +44,16 @@ LOCAL_SCHEMES = {"data", "blob", "about"}
 
 def chromium_path():
     """Debian's Chromium binary (the /usr/bin/chromium wrapper script also works), or None."""
-    candidates = [os.environ.get("RNNBOOK_CHROMIUM"), "/usr/lib/chromium/chromium",
-                  "/usr/bin/chromium", shutil.which("chromium")]
-    return next((c for c in candidates if c and os.path.isfile(c) and os.access(c, os.X_OK)), None)
+    candidates = [
+        os.environ.get("RNNBOOK_CHROMIUM"),
+        "/usr/lib/chromium/chromium",
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+    ]
+    return next(
+        (c for c in candidates if c and os.path.isfile(c) and os.access(c, os.X_OK)),
+        None,
+    )
 
 
 def is_local(url):
@@ -65,10 +74,26 @@ def watch_offline(context, tab, problems):
             route_obj.abort()
 
     context.route("**/*", route)
-    tab.on("console", lambda msg: msg.type == "error" and problems.append(
-        f"console error: {msg.text} (at {msg.location.get('url', '?')})"))
+    tab.on(
+        "console",
+        lambda msg: (
+            msg.type == "error"
+            and problems.append(
+                f"console error: {msg.text} (at {msg.location.get('url', '?')})"
+            )
+        ),
+    )
     tab.on("pageerror", lambda err: problems.append(f"uncaught script error: {err}"))
-    tab.on("requestfailed", lambda req: is_local(req.url) and problems.append(
-        f"request failed: {req.url} ({req.failure})"))
-    tab.on("response", lambda resp: resp.status >= 400 and problems.append(
-        f"HTTP {resp.status} for {resp.url}"))
+    tab.on(
+        "requestfailed",
+        lambda req: (
+            is_local(req.url)
+            and problems.append(f"request failed: {req.url} ({req.failure})")
+        ),
+    )
+    tab.on(
+        "response",
+        lambda resp: (
+            resp.status >= 400 and problems.append(f"HTTP {resp.status} for {resp.url}")
+        ),
+    )

@@ -30,8 +30,14 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value) if isinstance(value, tuple | list) else (value,)
 
 
-def run_torch_module(module: Any, x: np.ndarray, hx: tuple[np.ndarray, ...], d_out: np.ndarray,
-                     d_hn: tuple[np.ndarray, ...], device: str = "cpu") -> Result:
+def run_torch_module(
+    module: Any,
+    x: np.ndarray,
+    hx: tuple[np.ndarray, ...],
+    d_out: np.ndarray,
+    d_hn: tuple[np.ndarray, ...],
+    device: str = "cpu",
+) -> Result:
     """Forward and backward of a torch module (torch.nn's or rnnbook.torch's) with loss sum(R*out) + sum(S*h_n)."""
     dtype = next(module.parameters()).dtype
     module.zero_grad()
@@ -43,25 +49,46 @@ def run_torch_module(module: Any, x: np.ndarray, hx: tuple[np.ndarray, ...], d_o
     for f, s in zip(finals, d_hn):
         loss = loss + (f * torch.tensor(s, dtype=dtype, device=device)).sum()
     loss.backward()
-    return Result(_np(out), tuple(_np(f) for f in finals), _np(xt.grad), tuple(_np(h.grad) for h in hts),
-                  {name: _np(p.grad) for name, p in module.named_parameters()})
+    return Result(
+        _np(out),
+        tuple(_np(f) for f in finals),
+        _np(xt.grad),
+        tuple(_np(h.grad) for h in hts),
+        {name: _np(p.grad) for name, p in module.named_parameters()},
+    )
 
 
-def run_numpy_layer(layer: Any, x: np.ndarray, hx: tuple[np.ndarray, ...], d_out: np.ndarray,
-                    d_hn: tuple[np.ndarray, ...]) -> Result:
+def run_numpy_layer(
+    layer: Any,
+    x: np.ndarray,
+    hx: tuple[np.ndarray, ...],
+    d_out: np.ndarray,
+    d_hn: tuple[np.ndarray, ...],
+) -> Result:
     """The same computation through a rnnbook.numpy layer's forward and hand-written backward."""
     out, h_n = layer.forward(x, hx[0] if len(hx) == 1 else hx)
     d_x, d_hx = layer.backward(d_out, d_hn[0] if len(d_hn) == 1 else d_hn)
     as64 = lambda a: np.asarray(a, dtype=np.float64)  # noqa: E731
-    return Result(as64(out), tuple(as64(f) for f in _as_tuple(h_n)), as64(d_x),
-                  tuple(as64(d) for d in _as_tuple(d_hx)), {k: as64(v) for k, v in layer.grads.items()})
+    return Result(
+        as64(out),
+        tuple(as64(f) for f in _as_tuple(h_n)),
+        as64(d_x),
+        tuple(as64(d) for d in _as_tuple(d_hx)),
+        {k: as64(v) for k, v in layer.grads.items()},
+    )
 
 
 def assert_results_close(got: Result, want: Result, atol: float) -> None:
     """Max abs error of every compared tensor at most ``atol``; the message names the tensor."""
     pairs = [("output", got.output, want.output), ("d_x", got.d_x, want.d_x)]
-    pairs += [(f"h_n[{i}]", a, b) for i, (a, b) in enumerate(zip(got.h_n, want.h_n, strict=True))]
-    pairs += [(f"d_hx[{i}]", a, b) for i, (a, b) in enumerate(zip(got.d_hx, want.d_hx, strict=True))]
+    pairs += [
+        (f"h_n[{i}]", a, b)
+        for i, (a, b) in enumerate(zip(got.h_n, want.h_n, strict=True))
+    ]
+    pairs += [
+        (f"d_hx[{i}]", a, b)
+        for i, (a, b) in enumerate(zip(got.d_hx, want.d_hx, strict=True))
+    ]
     assert sorted(got.grads) == sorted(want.grads)
     pairs += [(f"grad {k}", got.grads[k], want.grads[k]) for k in want.grads]
     for name, a, b in pairs:
@@ -70,8 +97,14 @@ def assert_results_close(got: Result, want: Result, atol: float) -> None:
         assert err <= atol, f"{name}: max abs error {err:.3e} > {atol:.0e}"
 
 
-def random_case(seed: int, batch_first: bool, num_layers: int, bidirectional: bool, state_count: int = 1,
-                unbatched: bool = False) -> dict[str, Any]:
+def random_case(
+    seed: int,
+    batch_first: bool,
+    num_layers: int,
+    bidirectional: bool,
+    state_count: int = 1,
+    unbatched: bool = False,
+) -> dict[str, Any]:
     """Random sizes, input, initial state and upstream gradients drawn from ``seed``."""
     rng = np.random.default_rng(seed)
     T, N, d_x, d_h = (int(v) for v in rng.integers(1, [8, 5, 7, 7]))

@@ -2,9 +2,8 @@
 
 import json
 
-import numpy as np
-
 import matplotlib
+import numpy as np
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -24,7 +23,9 @@ def test_matmul_flops_equals_torchs_count_of_a_training_step(cell, sizes):
     N, T, d_x, d_h = sizes
     layer = getattr(rtorch, cell)(d_x, d_h)
     x = torch.randn(T, N, d_x, requires_grad=True)
-    h0 = torch.randn(1, N, d_h, requires_grad=True)  # so that the first step's dL/dh_0 product runs too
+    h0 = torch.randn(
+        1, N, d_h, requires_grad=True
+    )  # so that the first step's dL/dh_0 product runs too
     hx = (h0, torch.randn(1, N, d_h)) if cell == "LSTM" else h0
     with FlopCounterMode(display=False) as forward_only:
         with torch.no_grad():
@@ -32,7 +33,9 @@ def test_matmul_flops_equals_torchs_count_of_a_training_step(cell, sizes):
     with FlopCounterMode(display=False) as counter:
         out, _ = layer(x, hx)
         out.sum().backward()
-    assert forward_only.get_total_flops() == core.matmul_flops(cell, N, T, d_x, d_h, backward=False)
+    assert forward_only.get_total_flops() == core.matmul_flops(
+        cell, N, T, d_x, d_h, backward=False
+    )
     assert counter.get_total_flops() == core.matmul_flops(cell, N, T, d_x, d_h)
 
 
@@ -50,23 +53,56 @@ def test_time_steps_runs_blocks_of_calls_in_passes():
 
 def test_rows_give_ratios_to_the_reference_and_fraction_of_peak():
     times = {core.TORCH_NN: [2.0, 1.0, 3.0], core.RNNBOOK_NUMPY: [1.5, 3.0, 6.0]}
-    rows = {r["impl"]: r for r in core._rows(times, flops=4e9, peak=8.0, reference=core.TORCH_NN, cell="LSTM", size="main")}
+    rows = {
+        r["impl"]: r
+        for r in core._rows(
+            times,
+            flops=4e9,
+            peak=8.0,
+            reference=core.TORCH_NN,
+            cell="LSTM",
+            size="main",
+        )
+    }
     ref, ours = rows[core.TORCH_NN], rows[core.RNNBOOK_NUMPY]
-    assert (ref["min_s"], ref["median_s"], ref["ratio_min"], ref["ratio_median"]) == (1.0, 2.0, 1.0, 1.0)
-    assert ours["ratio_min"] == pytest.approx(1.5) and ours["ratio_median"] == pytest.approx(1.5)
-    assert ours["gflops"] == pytest.approx(4 / 1.5) and ours["frac_peak"] == pytest.approx(4 / 1.5 / 8)
+    assert (ref["min_s"], ref["median_s"], ref["ratio_min"], ref["ratio_median"]) == (
+        1.0,
+        2.0,
+        1.0,
+        1.0,
+    )
+    assert ours["ratio_min"] == pytest.approx(1.5) and ours[
+        "ratio_median"
+    ] == pytest.approx(1.5)
+    assert ours["gflops"] == pytest.approx(4 / 1.5) and ours[
+        "frac_peak"
+    ] == pytest.approx(4 / 1.5 / 8)
     assert ours["cell"] == "LSTM" and ours["repeats"] == 3
 
 
 def test_check_targets_judges_each_listed_cell_at_the_main_size():
     def row(impl, cell, ratio, size="main"):
-        return {"impl": impl, "cell": cell, "size": size, "ratio_min": ratio, "ratio_median": ratio + 1}
+        return {
+            "impl": impl,
+            "cell": cell,
+            "size": size,
+            "ratio_min": ratio,
+            "ratio_median": ratio + 1,
+        }
 
-    rows = [row(core.RNNBOOK_NUMPY, "LSTM", 1.09), row(core.RNNBOOK_NUMPY, "GRU", 1.11),
-            row(core.RNNBOOK_NUMPY, "RNN", 5.0), row(core.RNNBOOK_TORCH, "RNN", 1.5),
-            row(core.RNNBOOK_TORCH, "LSTM", 0.5, size="large")]
+    rows = [
+        row(core.RNNBOOK_NUMPY, "LSTM", 1.09),
+        row(core.RNNBOOK_NUMPY, "GRU", 1.11),
+        row(core.RNNBOOK_NUMPY, "RNN", 5.0),
+        row(core.RNNBOOK_TORCH, "RNN", 1.5),
+        row(core.RNNBOOK_TORCH, "LSTM", 0.5, size="large"),
+    ]
     got = {(t["impl"], t["cell"]): t["met"] for t in core.check_targets(rows)}
-    assert got == {(core.RNNBOOK_NUMPY, "LSTM"): True, (core.RNNBOOK_NUMPY, "GRU"): False, (core.RNNBOOK_TORCH, "RNN"): True}
+    assert got == {
+        (core.RNNBOOK_NUMPY, "LSTM"): True,
+        (core.RNNBOOK_NUMPY, "GRU"): False,
+        (core.RNNBOOK_TORCH, "RNN"): True,
+    }
 
 
 def test_every_implementation_trains_the_same_layer():
@@ -84,26 +120,49 @@ RERUN_SUFFIX = f" (OPENBLAS_CORETYPE={core.AVX512_CORETYPE})"
 
 def expected_rows(sizes, rerun):
     """(size, cell, impl) of a complete main part: every implementation and floor, and the NumPy reruns if any."""
-    impls = core.MEASURED + (tuple(i + RERUN_SUFFIX for i in core.RERUN if i != core.TORCH_NN) if rerun else ())
+    impls = core.MEASURED + (
+        tuple(i + RERUN_SUFFIX for i in core.RERUN if i != core.TORCH_NN)
+        if rerun
+        else ()
+    )
     return {(s, c, i) for s in sizes for c in core.CELLS for i in impls}
 
 
 def test_quick_run_writes_json_that_the_report_reads(tmp_path, capsys):
     out = tmp_path / "r.json"
-    assert run_main(["--quick", "--parts", "main", "mingru", "gpu", "--out", str(out)]) == 0
+    assert (
+        run_main(["--quick", "--parts", "main", "mingru", "gpu", "--out", str(out)])
+        == 0
+    )
     results = json.loads(out.read_text())
     assert results["meta"]["quick"] and results["meta"]["torch_threads"] >= 1
-    assert results["peak"]["peak_gflops"] == max(g["gflops"] for g in results["peak"]["gemms"] if g["square"])
-    rerun = core.avx512_kernels_unused()  # on an AVX-512 processor whose OpenBLAS runs other kernels
-    assert {(r["size"], r["cell"], r["impl"]) for r in results["main"]} == expected_rows(core.QUICK_SIZES, rerun)
+    assert results["peak"]["peak_gflops"] == max(
+        g["gflops"] for g in results["peak"]["gemms"] if g["square"]
+    )
+    rerun = (
+        core.avx512_kernels_unused()
+    )  # on an AVX-512 processor whose OpenBLAS runs other kernels
+    assert {
+        (r["size"], r["cell"], r["impl"]) for r in results["main"]
+    } == expected_rows(core.QUICK_SIZES, rerun)
     assert ("rerun" in results) == rerun
     if rerun:
-        assert results["rerun"]["openblas_core"] == core.AVX512_CORETYPE  # the child process really ran other kernels
-        assert any(g["library"] == "numpy.matmul" + RERUN_SUFFIX for g in results["peak"]["gemms"])
-    assert all(r["ratio_min"] == 1.0 for r in results["main"] if r["impl"] == core.TORCH_NN)
+        assert (
+            results["rerun"]["openblas_core"] == core.AVX512_CORETYPE
+        )  # the child process really ran other kernels
+        assert any(
+            g["library"] == "numpy.matmul" + RERUN_SUFFIX
+            for g in results["peak"]["gemms"]
+        )
+    assert all(
+        r["ratio_min"] == 1.0 for r in results["main"] if r["impl"] == core.TORCH_NN
+    )
     assert len(results["targets"]) == 5 + (2 if rerun else 0)
     if not torch.cuda.is_available():
-        assert results["gpu"] == {"measured": False, "reason": "no CUDA device (torch.cuda.is_available() is False)"}
+        assert results["gpu"] == {
+            "measured": False,
+            "reason": "no CUDA device (torch.cuda.is_available() is False)",
+        }
     assert [r["T"] for r in results["mingru"]["rows"]] == [4, 16]
     text = report.format_report(results)
     assert "x torch.nn (min)" in text and "wrote" in capsys.readouterr().out
@@ -113,10 +172,27 @@ def test_quick_run_writes_json_that_the_report_reads(tmp_path, capsys):
 
 def test_quick_run_can_skip_the_rerun_and_choose_implementations(tmp_path):
     out = tmp_path / "r.json"
-    assert run_main(["--quick", "--parts", "main", "--no-rerun", "--implementations", core.TORCH_NN, core.MATMULS_NUMPY,
-                     "--out", str(out)]) == 0
+    assert (
+        run_main(
+            [
+                "--quick",
+                "--parts",
+                "main",
+                "--no-rerun",
+                "--implementations",
+                core.TORCH_NN,
+                core.MATMULS_NUMPY,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     results = json.loads(out.read_text())
-    assert {r["impl"] for r in results["main"]} == {core.TORCH_NN, core.MATMULS_NUMPY} and "rerun" not in results
+    assert {r["impl"] for r in results["main"]} == {
+        core.TORCH_NN,
+        core.MATMULS_NUMPY,
+    } and "rerun" not in results
     with pytest.raises(SystemExit, match="unknown implementations"):
         run_main(["--quick", "--parts", "main", "--implementations", "nope"])
 
@@ -126,8 +202,14 @@ def test_committed_results_are_complete():
     assert not results["meta"]["quick"]
     rerun = "rerun" in results
     blas_core = results["meta"]["openblas_core"]
-    assert rerun == (results["meta"]["avx512"] and blas_core != "unknown" and blas_core not in core.AVX512_OPENBLAS_CORES)
-    assert {(r["size"], r["cell"], r["impl"]) for r in results["main"]} == expected_rows(core.SIZES, rerun)
+    assert rerun == (
+        results["meta"]["avx512"]
+        and blas_core != "unknown"
+        and blas_core not in core.AVX512_OPENBLAS_CORES
+    )
+    assert {
+        (r["size"], r["cell"], r["impl"]) for r in results["main"]
+    } == expected_rows(core.SIZES, rerun)
     for r in results["main"]:
         N, T, d_x, d_h = core.SIZES[r["size"]]
         assert r["flops"] == core.matmul_flops(r["cell"], N, T, d_x, d_h)
@@ -139,7 +221,9 @@ def test_fused_step_trains_the_same_lstm(monkeypatch):
     # The GPU part's third implementation, on the CPU and uncompiled (compiling is tested in test_fused.py).
     import rnnbook.torch.fused as fused
 
-    monkeypatch.setattr(fused, "compiled_cell", lambda backend="inductor": fused.lstm_cell)
+    monkeypatch.setattr(
+        fused, "compiled_cell", lambda backend="inductor": fused.lstm_cell
+    )
     steps = core.make_steps("LSTM", 2, 3, 4, 5, [core.TORCH_NN, core.FUSED])
     losses = [float(step()) for step in steps.values()]
     assert losses[1] == pytest.approx(losses[0], rel=1e-5)
@@ -169,29 +253,63 @@ def test_matmul_floor_does_exactly_the_training_steps_products(library, cell):
 def test_floors_belong_to_their_implementations():
     assert core.floor_of(core.RNNBOOK_NUMPY) == core.MATMULS_NUMPY
     assert core.floor_of(core.RNNBOOK_TORCH) == core.MATMULS_TORCH
-    assert core.floor_of(core.RNNBOOK_NUMPY + RERUN_SUFFIX) == core.MATMULS_NUMPY + RERUN_SUFFIX
+    assert (
+        core.floor_of(core.RNNBOOK_NUMPY + RERUN_SUFFIX)
+        == core.MATMULS_NUMPY + RERUN_SUFFIX
+    )
     assert core.floor_of(core.TORCH_NN) is None and core.floor_of(core.FUSED) is None
-    assert core.is_floor(core.MATMULS_TORCH) and core.is_floor(core.MATMULS_NUMPY + RERUN_SUFFIX)
+    assert core.is_floor(core.MATMULS_TORCH) and core.is_floor(
+        core.MATMULS_NUMPY + RERUN_SUFFIX
+    )
     assert not core.is_floor(core.RNNBOOK_NUMPY)
 
 
 def test_peak_is_the_best_square_product_of_any_library():
-    gemms = [{"library": "a", "square": True, "gflops": 10.0}, {"library": "b", "square": True, "gflops": 30.0},
-             {"library": "b", "square": False, "gflops": 50.0}]
+    gemms = [
+        {"library": "a", "square": True, "gflops": 10.0},
+        {"library": "b", "square": True, "gflops": 30.0},
+        {"library": "b", "square": False, "gflops": 50.0},
+    ]
     assert core.peak_of(gemms) == 30.0
-    later = [dict(g, gflops=g["gflops"] + (5 if g["library"] == "a" else -5)) for g in gemms]
+    later = [
+        dict(g, gflops=g["gflops"] + (5 if g["library"] == "a" else -5)) for g in gemms
+    ]
     merged = core.merge_peaks({"gemms": gemms}, {"gemms": later})
-    assert [g["gflops"] for g in merged["gemms"]] == [15.0, 30.0, 50.0] and merged["peak_gflops"] == 30.0
+    assert [g["gflops"] for g in merged["gemms"]] == [15.0, 30.0, 50.0] and merged[
+        "peak_gflops"
+    ] == 30.0
 
 
 def test_check_targets_judges_reruns_under_another_blas_kernel_too():
-    rows = [{"impl": core.RNNBOOK_NUMPY + RERUN_SUFFIX, "cell": "LSTM", "size": "main", "ratio_min": 1.05, "ratio_median": 1.2}]
-    assert core.check_targets(rows) == [{"impl": core.RNNBOOK_NUMPY + RERUN_SUFFIX, "cell": "LSTM", "limit": 1.1,
-                                         "ratio_min": 1.05, "ratio_median": 1.2, "met": True}]
+    rows = [
+        {
+            "impl": core.RNNBOOK_NUMPY + RERUN_SUFFIX,
+            "cell": "LSTM",
+            "size": "main",
+            "ratio_min": 1.05,
+            "ratio_median": 1.2,
+        }
+    ]
+    assert core.check_targets(rows) == [
+        {
+            "impl": core.RNNBOOK_NUMPY + RERUN_SUFFIX,
+            "cell": "LSTM",
+            "limit": 1.1,
+            "ratio_min": 1.05,
+            "ratio_median": 1.2,
+            "met": True,
+        }
+    ]
 
 
-@pytest.mark.parametrize("impl, expected", [(core.RNNBOOK_NUMPY, "lstm_step_forward"), (core.RNNBOOK_TORCH, "aten::addmm"),
-                                            (core.MATMULS_TORCH, "aten::mm")])
+@pytest.mark.parametrize(
+    "impl, expected",
+    [
+        (core.RNNBOOK_NUMPY, "lstm_step_forward"),
+        (core.RNNBOOK_TORCH, "aten::addmm"),
+        (core.MATMULS_TORCH, "aten::mm"),
+    ],
+)
 def test_profile_names_where_the_step_spends_its_time(impl, expected):
     from benchmarks.profile import main as profile_main
     from benchmarks.profile import profile_step
@@ -202,21 +320,60 @@ def test_profile_names_where_the_step_spends_its_time(impl, expected):
         profile_main(["LSTM", impl, "--calls", "0"])
 
 
-@pytest.mark.parametrize("flags, blas_core, expected", [
-    ({"avx512f", "avx2"}, "Haswell", True), ({"avx512f"}, "SkylakeX", False), ({"avx2"}, "Haswell", False),
-    ({"avx512f"}, "unknown", False)])
-def test_rerun_only_where_avx512_kernels_go_unused(monkeypatch, flags, blas_core, expected):
+@pytest.mark.parametrize(
+    "flags, blas_core, expected",
+    [
+        ({"avx512f", "avx2"}, "Haswell", True),
+        ({"avx512f"}, "SkylakeX", False),
+        ({"avx2"}, "Haswell", False),
+        ({"avx512f"}, "unknown", False),
+    ],
+)
+def test_rerun_only_where_avx512_kernels_go_unused(
+    monkeypatch, flags, blas_core, expected
+):
     monkeypatch.setattr(core, "cpu_flags", lambda: flags)
     monkeypatch.setattr(core, "openblas_core", lambda: blas_core)
     assert core.avx512_kernels_unused() is expected
 
 
 def test_short_names_keep_the_kernel_family_and_the_narrow_table_its_columns():
-    assert report.short_name(core.RNNBOOK_NUMPY + RERUN_SUFFIX) == "rnnbook.numpy [SkylakeX]"
-    assert report.short_name(core.MATMULS_NUMPY + RERUN_SUFFIX) == "matmuls only (NumPy) [SkylakeX]"
+    assert (
+        report.short_name(core.RNNBOOK_NUMPY + RERUN_SUFFIX)
+        == "rnnbook.numpy [SkylakeX]"
+    )
+    assert (
+        report.short_name(core.MATMULS_NUMPY + RERUN_SUFFIX)
+        == "matmuls only (NumPy) [SkylakeX]"
+    )
     assert report.short_name(core.TORCH_NN_NATIVE) == core.TORCH_NN_NATIVE
-    row = {"size": "main", "N": 1, "T": 2, "d_x": 3, "d_h": 4, "impl": core.RNNBOOK_NUMPY + RERUN_SUFFIX, "cell": "GRU",
-           "min_s": 0.002, "median_s": 0.003, "ratio_min": 0.5, "ratio_median": 0.75, "gflops": 10.0, "frac_peak": 0.25}
-    narrow, wide = report.main_table({"main": [row]}, "main"), report.main_table({"main": [row]})
-    assert narrow.splitlines()[2].split() == ["rnnbook.numpy", "[SkylakeX]", "GRU", "2.0", "3.0", "0.50", "10", "25%"]
+    row = {
+        "size": "main",
+        "N": 1,
+        "T": 2,
+        "d_x": 3,
+        "d_h": 4,
+        "impl": core.RNNBOOK_NUMPY + RERUN_SUFFIX,
+        "cell": "GRU",
+        "min_s": 0.002,
+        "median_s": 0.003,
+        "ratio_min": 0.5,
+        "ratio_median": 0.75,
+        "gflops": 10.0,
+        "frac_peak": 0.25,
+    }
+    narrow, wide = (
+        report.main_table({"main": [row]}, "main"),
+        report.main_table({"main": [row]}),
+    )
+    assert narrow.splitlines()[2].split() == [
+        "rnnbook.numpy",
+        "[SkylakeX]",
+        "GRU",
+        "2.0",
+        "3.0",
+        "0.50",
+        "10",
+        "25%",
+    ]
     assert wide.splitlines()[2].split()[-4:] == ["0.50", "0.75", "10", "25%"]

@@ -26,11 +26,24 @@ try:
 except ImportError:  # the browser fixture skips (or fails in CI) before it is needed
     PlaywrightError = Exception
 
-from _built_book import HTML, ROOT, chromium_path, require_built_book, toc_pages, unavailable, watch_offline
+from _built_book import (
+    HTML,
+    ROOT,
+    chromium_path,
+    require_built_book,
+    toc_pages,
+    unavailable,
+    watch_offline,
+)
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 # Chapters photographed (top of the page, then the first displayed equation).
-SCREENSHOT_PAGES = {"book/recurrent_formulation", "book/lstm", "book/encoder_decoder", "book/notation"}
+SCREENSHOT_PAGES = {
+    "book/recurrent_formulation",
+    "book/lstm",
+    "book/encoder_decoder",
+    "book/notation",
+}
 PAGE_TIMEOUT_MS = 30_000
 # The width the book is read at: no code or output block may need a horizontal scroll bar there.
 VIEWPORT_WIDTH = 1400
@@ -100,7 +113,9 @@ def browser():
         unavailable("Playwright for Python is not installed (requirements.txt pins it)")
     executable = chromium_path()
     if executable is None:
-        unavailable("Chromium is not installed (apt-get install chromium; .ci/run does it)")
+        unavailable(
+            "Chromium is not installed (apt-get install chromium; .ci/run does it)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -123,7 +138,9 @@ def test_page_loads_offline_and_renders(page, server, browser):
     tab = context.new_page()
     watch_offline(context, tab, problems)
     try:
-        response = tab.goto(page_url(server, page), wait_until="load", timeout=PAGE_TIMEOUT_MS)
+        response = tab.goto(
+            page_url(server, page), wait_until="load", timeout=PAGE_TIMEOUT_MS
+        )
         assert response is not None and response.ok, f"could not load {page}"
 
         has_math = 'class="math' in html_file.read_text(encoding="utf-8")
@@ -131,15 +148,22 @@ def test_page_loads_offline_and_renders(page, server, browser):
         if has_math:
             # MathJax.startup.promise resolves once the initial typesetting is done.
             try:
-                tab.wait_for_function("() => window.MathJax && window.MathJax.startup "
-                                      "&& window.MathJax.startup.promise", timeout=MATHJAX_TIMEOUT_MS)
+                tab.wait_for_function(
+                    "() => window.MathJax && window.MathJax.startup "
+                    "&& window.MathJax.startup.promise",
+                    timeout=MATHJAX_TIMEOUT_MS,
+                )
                 tab.evaluate("() => window.MathJax.startup.promise.then(() => true)")
             except PlaywrightError as err:
-                problems.append(f"MathJax did not start or finish: {str(err).splitlines()[0]}")
+                problems.append(
+                    f"MathJax did not start or finish: {str(err).splitlines()[0]}"
+                )
             math = tab.evaluate(MATH_STATUS_JS)
         tab.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
 
-        tab.evaluate("() => Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null)))")
+        tab.evaluate(
+            "() => Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null)))"
+        )
         overflowing = tab.evaluate(OVERFLOW_JS)
         images = tab.evaluate(IMAGES_JS)
         title = tab.title().strip()
@@ -154,18 +178,28 @@ def test_page_loads_offline_and_renders(page, server, browser):
     finally:
         context.close()
 
-    problems += [f"{o['kind']} block scrolls sideways by {o['overflow']} px at {VIEWPORT_WIDTH} px: {o['text']!r}"
-                 for o in overflowing]
-    problems += [f"image not loaded or empty: {i['src']}" for i in images if not i["complete"] or i["natural"] == 0]
+    problems += [
+        f"{o['kind']} block scrolls sideways by {o['overflow']} px at {VIEWPORT_WIDTH} px: {o['text']!r}"
+        for o in overflowing
+    ]
+    problems += [
+        f"image not loaded or empty: {i['src']}"
+        for i in images
+        if not i["complete"] or i["natural"] == 0
+    ]
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
     assert title, f"{page} has an empty <title>"
     assert heading, f"{page} has no <h1> heading"
-    assert title.startswith(heading), f"{page}: title {title!r} does not start with its heading {heading!r}"
+    assert title.startswith(heading), (
+        f"{page}: title {title!r} does not start with its heading {heading!r}"
+    )
     if has_math:
         assert math, f"{page} has math in its HTML but no .math element in the page"
         untypeset = [m for m in math if not m["typeset"]]
         errors = [m for m in math if m["error"]]
-        assert not untypeset, f"{page}: {len(untypeset)} of {len(math)} equations not typeset, e.g. {untypeset[:3]}"
+        assert not untypeset, (
+            f"{page}: {len(untypeset)} of {len(math)} equations not typeset, e.g. {untypeset[:3]}"
+        )
         assert not errors, f"{page}: MathJax reports TeX errors in {errors[:3]}"
 
 
@@ -180,7 +214,6 @@ def test_no_page_references_a_cdn():
     assert not offenders, f"pages that reference a CDN: {offenders}"
     mathjax = html / "_static" / "mathjax" / "tex-chtml.js"
     assert mathjax.is_file(), f"the local MathJax is missing: {mathjax}"
-
 
 
 # Chapters whose figures are photographed in the theme's dark mode.
@@ -204,26 +237,43 @@ CORNER_JS = """
 def test_figures_are_readable_in_dark_mode(page, server, browser):
     """In dark mode the page is dark, and every figure keeps its opaque light background, so its
     black text and lines stay readable (a transparent figure would put them on the dark page)."""
-    context = browser.new_context(viewport={"width": VIEWPORT_WIDTH, "height": 900}, color_scheme="dark")
-    context.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
+    context = browser.new_context(
+        viewport={"width": VIEWPORT_WIDTH, "height": 900}, color_scheme="dark"
+    )
+    context.add_init_script(
+        "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
+    )
     tab = context.new_page()
     try:
         tab.goto(page_url(server, page), wait_until="load", timeout=PAGE_TIMEOUT_MS)
         tab.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
         theme = tab.evaluate("() => document.documentElement.dataset.theme")
-        background = tab.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        background = tab.evaluate(
+            "() => getComputedStyle(document.body).backgroundColor"
+        )
         corners = tab.evaluate(CORNER_JS)
-        figure = tab.locator("main div.cell_output img").first  # a figure, not a launch-button logo
+        figure = tab.locator(
+            "main div.cell_output img"
+        ).first  # a figure, not a launch-button logo
         if figure.count():
             figure.scroll_into_view_if_needed()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=str(SCREENSHOTS / f"{page.replace('/', '_')}_dark.png"))
     finally:
         context.close()
-    assert theme == "dark", f"{page}: the theme did not switch to dark mode (data-theme={theme!r})"
-    rgb = [int(v) for v in background[background.index("(") + 1 : background.index(")")].split(",")[:3]]
+    assert theme == "dark", (
+        f"{page}: the theme did not switch to dark mode (data-theme={theme!r})"
+    )
+    rgb = [
+        int(v)
+        for v in background[background.index("(") + 1 : background.index(")")].split(
+            ","
+        )[:3]
+    ]
     assert sum(rgb) < 3 * 80, f"{page}: dark mode background is not dark: {background}"
     assert corners, f"{page} has no figure to check"
     light = [c for c in corners if c["a"] == 255 and min(c["r"], c["g"], c["b"]) > 200]
-    assert len(light) == len(corners), f"{page}: figures without an opaque light background: " + str(
-        [c for c in corners if c not in light])
+    assert len(light) == len(corners), (
+        f"{page}: figures without an opaque light background: "
+        + str([c for c in corners if c not in light])
+    )

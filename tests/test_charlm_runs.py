@@ -12,7 +12,13 @@ import rnnbook.numpy as rnp  # noqa: E402
 import rnnbook.torch as rt  # noqa: E402
 from rnnbook.data import Vocabulary  # noqa: E402
 from rnnbook.lm import bits_per_char, hidden_states, perplexity  # noqa: E402
-from rnnbook.train import CharRun, build_charmodel, train, train_charmodel, train_charmodels  # noqa: E402
+from rnnbook.train import (  # noqa: E402
+    CharRun,
+    build_charmodel,
+    train,
+    train_charmodel,
+    train_charmodels,
+)
 
 TEXT = "the cat sat on the mat; a cat and a rat. " * 12
 
@@ -33,7 +39,16 @@ def _data():
 
 def _run(**kwargs):
     vocab, tr, va = _data()
-    settings = dict(hidden_size=5, cell="gru", num_layers=2, steps=4, seq_len=6, batch_size=3, eval_every=2, lr=1e-2)
+    settings = dict(
+        hidden_size=5,
+        cell="gru",
+        num_layers=2,
+        steps=4,
+        seq_len=6,
+        batch_size=3,
+        eval_every=2,
+        lr=1e-2,
+    )
     settings.update(kwargs)
     return CharRun(tr, va, len(vocab), **settings)
 
@@ -42,16 +57,21 @@ def test_bits_per_char_is_perplexity_on_a_log2_scale():
     assert bits_per_char(math.log(101)) == pytest.approx(math.log2(101), rel=1e-14)
     for loss in (0.0, 0.7, 1.9, 4.6):
         assert 2.0 ** bits_per_char(loss) == pytest.approx(perplexity(loss), rel=1e-12)
-    assert bits_per_char(math.log(2)) == pytest.approx(1.0, rel=1e-15)  # a fair coin per character: one bit
+    assert bits_per_char(math.log(2)) == pytest.approx(
+        1.0, rel=1e-15
+    )  # a fair coin per character: one bit
     with pytest.raises(ValueError, match="cross-entropy"):
         bits_per_char(-0.1)
 
 
-@pytest.mark.parametrize("optimizer,opt_cls,extra", [
-    ("adam", torch.optim.Adam, {}),
-    ("sgd", torch.optim.SGD, {"momentum": 0.9}),
-    ("adagrad", torch.optim.Adagrad, {}),
-])
+@pytest.mark.parametrize(
+    "optimizer,opt_cls,extra",
+    [
+        ("adam", torch.optim.Adam, {}),
+        ("sgd", torch.optim.SGD, {"momentum": 0.9}),
+        ("adagrad", torch.optim.Adagrad, {}),
+    ],
+)
 def test_train_charmodel_is_the_seeded_train_call(optimizer, opt_cls, extra):
     run = _run(optimizer=optimizer, seed=3, **extra)
     result = train_charmodel(run)
@@ -59,10 +79,22 @@ def test_train_charmodel_is_the_seeded_train_call(optimizer, opt_cls, extra):
     torch.manual_seed(3)
     model = rt.CharModel(run.vocab_size, 5, cell="gru", num_layers=2, impl="torch.nn")
     opt = opt_cls(model.parameters(), lr=1e-2, **extra)
-    history = train(model, run.train_ids, run.val_ids, seq_len=6, batch_size=3, steps=4, optimizer=opt,
-                    eval_every=2, progress=False)
+    history = train(
+        model,
+        run.train_ids,
+        run.val_ids,
+        seq_len=6,
+        batch_size=3,
+        steps=4,
+        optimizer=opt,
+        eval_every=2,
+        progress=False,
+    )
     assert result.history.train_loss == history.train_loss
-    assert result.history.val_steps == [2, 4] and result.history.val_loss == history.val_loss
+    assert (
+        result.history.val_steps == [2, 4]
+        and result.history.val_loss == history.val_loss
+    )
     for name, p in model.state_dict().items():
         assert torch.equal(result.state_dict[name], p), name
         assert result.state_dict[name].dtype == torch.float64
@@ -70,7 +102,11 @@ def test_train_charmodel_is_the_seeded_train_call(optimizer, opt_cls, extra):
 
 
 def test_train_charmodels_same_in_one_or_two_processes():
-    runs = {(cell, seed): _run(cell=cell, seed=seed, num_layers=1) for cell in ("rnn", "lstm") for seed in (0, 1)}
+    runs = {
+        (cell, seed): _run(cell=cell, seed=seed, num_layers=1)
+        for cell in ("rnn", "lstm")
+        for seed in (0, 1)
+    }
     one = train_charmodels(runs, processes=1)
     two = train_charmodels(runs, processes=2)
     assert list(one) == list(runs) == list(two)
@@ -107,12 +143,16 @@ def test_hidden_states_torch_are_the_top_layer_read_by_the_decoder(cell):
     states = hidden_states(model, vocab, text, chunk=7)
     assert states.shape == (50, 6) and states.dtype == np.float64
     # Chunks carry the state: the same states as one pass (up to the order of floating-point sums).
-    np.testing.assert_allclose(states, hidden_states(model, vocab, text, chunk=50), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(
+        states, hidden_states(model, vocab, text, chunk=50), rtol=0, atol=1e-14
+    )
     ids = torch.as_tensor(vocab.encode(text)[:, None])
     with torch.no_grad():
         logits, _ = model(ids)
         # The decoder applied to each row gives the model's logits: the rows are the top layer's h_t.
-        torch.testing.assert_close(model.decoder(torch.as_tensor(states)), logits[:, 0], rtol=0, atol=1e-12)
+        torch.testing.assert_close(
+            model.decoder(torch.as_tensor(states)), logits[:, 0], rtol=0, atol=1e-12
+        )
     if cell != "lstm":  # a state of a tanh or GRU unit lies in (-1, 1)
         assert np.all(np.abs(states) < 1)
 
@@ -123,7 +163,9 @@ def test_hidden_states_numpy():
     text = TEXT[:30]
     states = hidden_states(model, vocab, text, chunk=4)
     logits, _ = model.forward(vocab.encode(text)[:, None])
-    np.testing.assert_allclose(model.decoder.forward(states[:, None]), logits, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        model.decoder.forward(states[:, None]), logits, rtol=0, atol=1e-12
+    )
     with pytest.raises(ValueError, match="non-empty"):
         hidden_states(model, vocab, "")
 
@@ -138,6 +180,8 @@ def test_submit_charmodels_gives_what_train_charmodels_gives():
     assert list(done) == list(runs)
     for key in runs:
         assert done[key][1].history.val_loss == direct[key][1].history.val_loss
-        for (name, p), q in zip(done[key][0].named_parameters(), direct[key][0].parameters()):
+        for (name, p), q in zip(
+            done[key][0].named_parameters(), direct[key][0].parameters()
+        ):
             assert torch.equal(p, q), name
     assert submit_charmodels({}, processes=2).result() == {}

@@ -19,15 +19,23 @@ REPORT = """<?xml version="1.0" encoding="utf-8"?>
 def test_failed_cells_from_a_junit_report(tmp_path):
     path = tmp_path / "report.xml"
     path.write_text(REPORT)
-    assert cr.failed_cells(path) == {"book/deep_rnns.ipynb": ["3", "5"], "book/lstm.ipynb": ["1"]}
+    assert cr.failed_cells(path) == {
+        "book/deep_rnns.ipynb": ["3", "5"],
+        "book/lstm.ipynb": ["1"],
+    }
 
 
 def test_notebook_seconds_sum_the_cells(tmp_path):
     path = tmp_path / "report.xml"
-    path.write_text(REPORT.replace('name="Cell 3"', 'name="Cell 3" time="1.5"')
-                    .replace('name="Cell 4"', 'name="Cell 4" time="2.0"')
-                    .replace('name="Cell 1"', 'name="Cell 1" time="0.25"'))
-    assert cr.notebook_seconds(path) == {"book/deep_rnns.ipynb": 3.5, "book/lstm.ipynb": 0.25}
+    path.write_text(
+        REPORT.replace('name="Cell 3"', 'name="Cell 3" time="1.5"')
+        .replace('name="Cell 4"', 'name="Cell 4" time="2.0"')
+        .replace('name="Cell 1"', 'name="Cell 1" time="0.25"')
+    )
+    assert cr.notebook_seconds(path) == {
+        "book/deep_rnns.ipynb": 3.5,
+        "book/lstm.ipynb": 0.25,
+    }
 
 
 def test_table_counts_cells_per_notebook_and_environment():
@@ -48,8 +56,15 @@ def test_environments():
         cr.environment("avx9")
     perturbed = cr.environment("perturbed")
     # CI's environment changes every knob at once, with instructions any x86-64 CPU with AVX2 has.
-    assert {"ATEN_CPU_CAPABILITY", "MKL_CBWR", "OPENBLAS_CORETYPE", "OMP_NUM_THREADS"} <= set(perturbed.variables)
-    assert cr.runnable(perturbed, {"avx", "avx2", "sse2"}) and not cr.runnable(perturbed, {"avx", "sse2"})
+    assert {
+        "ATEN_CPU_CAPABILITY",
+        "MKL_CBWR",
+        "OPENBLAS_CORETYPE",
+        "OMP_NUM_THREADS",
+    } <= set(perturbed.variables)
+    assert cr.runnable(perturbed, {"avx", "avx2", "sse2"}) and not cr.runnable(
+        perturbed, {"avx", "sse2"}
+    )
     assert not cr.runnable(cr.environment("aten-avx512"), {"avx2"})
     # every environment with two threads in its pools lets idle threads sleep (no spinning)
     for env in cr.ENVIRONMENTS:
@@ -61,11 +76,17 @@ def test_thread_variables_reach_the_kernel(monkeypatch):
     """The kernel environment only supplies defaults, so a perturbed thread count is not overridden."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("root_conftest", cr.ROOT / "conftest.py")
+    spec = importlib.util.spec_from_file_location(
+        "root_conftest", cr.ROOT / "conftest.py"
+    )
     conftest = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conftest)
     env = conftest.kernel_environment({"OMP_NUM_THREADS": "2", "OTHER": "x"})
-    assert env["OMP_NUM_THREADS"] == "2" and env["PYTHONHASHSEED"] == "0" and env["OTHER"] == "x"
+    assert (
+        env["OMP_NUM_THREADS"] == "2"
+        and env["PYTHONHASHSEED"] == "0"
+        and env["OTHER"] == "x"
+    )
     assert conftest.kernel_environment({})["OMP_NUM_THREADS"] == "1"
 
 

@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 
 import rnnbook.numpy as rnp
-from rnnbook.checkpoint import CheckpointError, checkpoint_info, load_checkpoint, save_checkpoint
+from rnnbook.checkpoint import (
+    CheckpointError,
+    checkpoint_info,
+    load_checkpoint,
+    save_checkpoint,
+)
 from rnnbook.data import Vocabulary, split_train_val
 from rnnbook.numpy.optim import Adam
 from rnnbook.train import train
@@ -40,12 +45,21 @@ def _snapshot(model, optimizer):
     """Everything a load writes into, as NumPy arrays keyed by name."""
     if hasattr(model, "params"):
         out = {f"model/{k}": v.copy() for k, v in model.params.items()}
-        out.update({f"optim/{k}": np.array(v, copy=True) for k, v in optimizer.state_dict().items()
-                    if isinstance(v, np.ndarray | int | float)})
+        out.update(
+            {
+                f"optim/{k}": np.array(v, copy=True)
+                for k, v in optimizer.state_dict().items()
+                if isinstance(v, np.ndarray | int | float)
+            }
+        )
         return out
-    out = {f"model/{k}": v.detach().clone().numpy() for k, v in model.state_dict().items()}
+    out = {
+        f"model/{k}": v.detach().clone().numpy() for k, v in model.state_dict().items()
+    }
     for pid, st in optimizer.state_dict()["state"].items():
-        out.update({f"optim/{pid}/{k}": v.detach().clone().numpy() for k, v in st.items()})
+        out.update(
+            {f"optim/{pid}/{k}": v.detach().clone().numpy() for k, v in st.items()}
+        )
     return out
 
 
@@ -56,10 +70,26 @@ def _equal(a, b):
 @pytest.fixture(params=["numpy", "torch"])
 def saved(request, tmp_path):
     model, opt = _numpy() if request.param == "numpy" else _torch()
-    history = train(model, TRAIN, VAL, steps=4, optimizer=opt, progress=False, eval_every=None, **SIZES)
+    history = train(
+        model,
+        TRAIN,
+        VAL,
+        steps=4,
+        optimizer=opt,
+        progress=False,
+        eval_every=None,
+        **SIZES,
+    )
     path = tmp_path / "good.ckpt"
-    save_checkpoint(path, model, opt, history.state.step, history.state.to_checkpoint(), vocab=VOCAB,
-                    extra={"config": {"note": "x"}})
+    save_checkpoint(
+        path,
+        model,
+        opt,
+        history.state.step,
+        history.state.to_checkpoint(),
+        vocab=VOCAB,
+        extra={"config": {"note": "x"}},
+    )
     fresh = (_numpy if request.param == "numpy" else _torch)(seed=5)
     load_checkpoint(path, *fresh)
     return request.param, path, path.read_bytes(), _snapshot(*fresh)
@@ -75,10 +105,14 @@ def _try(backend, path, expected):
     except CheckpointError as err:
         message = str(err)
         assert str(path) in message and "\n" not in message, message
-        assert _equal(_snapshot(model, opt), before), "a refused checkpoint changed the model"
+        assert _equal(_snapshot(model, opt), before), (
+            "a refused checkpoint changed the model"
+        )
         return "refused"
     if not _equal(_snapshot(model, opt), expected):
-        raise AssertionError(f"{path.name}: a damaged checkpoint loaded silently with different content")
+        raise AssertionError(
+            f"{path.name}: a damaged checkpoint loaded silently with different content"
+        )
     return "same"
 
 
@@ -94,7 +128,7 @@ def _inject(saved, tmp_path, kind, count, seed):
             data[offset] ^= 1 << int(rng.integers(8))
         elif kind == "overwrite":
             offset = int(rng.integers(len(data) - 8))
-            data[offset:offset + 8] = rng.bytes(8)
+            data[offset : offset + 8] = rng.bytes(8)
         else:  # truncate
             data = data[: int(rng.integers(len(data)))]
         path.write_bytes(bytes(data))
@@ -102,14 +136,24 @@ def _inject(saved, tmp_path, kind, count, seed):
     return outcomes
 
 
-@pytest.mark.parametrize("kind, count", [("flip", 300), ("overwrite", 150), ("truncate", 60)])
+@pytest.mark.parametrize(
+    "kind, count", [("flip", 300), ("overwrite", 150), ("truncate", 60)]
+)
 def test_injected_faults_never_load_silently(saved, tmp_path, kind, count):
-    outcomes = _inject(saved, tmp_path, kind, count, seed={"flip": 1, "overwrite": 2, "truncate": 3}[kind])
+    outcomes = _inject(
+        saved,
+        tmp_path,
+        kind,
+        count,
+        seed={"flip": 1, "overwrite": 2, "truncate": 3}[kind],
+    )
     assert sum(outcomes.values()) == count
     # Most of a checkpoint is content; only zip bookkeeping that the readers ignore may change harmlessly.
     assert outcomes["refused"] >= 0.6 * count, outcomes
     if kind == "truncate":
-        assert outcomes["refused"] == count, outcomes  # a cut file always loses its central directory
+        assert outcomes["refused"] == count, (
+            outcomes
+        )  # a cut file always loses its central directory
 
 
 def test_every_single_content_bit_is_covered(saved, tmp_path):
@@ -119,13 +163,23 @@ def test_every_single_content_bit_is_covered(saved, tmp_path):
     import zipfile
 
     with zipfile.ZipFile(good) as z:
-        info = next(i for i in z.infolist()
-                    if ("model/" in i.filename and i.filename.endswith(".npy")) or "/data/0" in i.filename)
+        info = next(
+            i
+            for i in z.infolist()
+            if ("model/" in i.filename and i.filename.endswith(".npy"))
+            or "/data/0" in i.filename
+        )
     header = info.header_offset
-    start = header + 30 + int.from_bytes(raw[header + 26:header + 28], "little") + \
-        int.from_bytes(raw[header + 28:header + 30], "little")
+    start = (
+        header
+        + 30
+        + int.from_bytes(raw[header + 26 : header + 28], "little")
+        + int.from_bytes(raw[header + 28 : header + 30], "little")
+    )
     if info.filename.endswith(".npy"):
-        start += info.file_size - min(info.file_size, 64)  # the array's data, after its .npy header
+        start += info.file_size - min(
+            info.file_size, 64
+        )  # the array's data, after its .npy header
     path = tmp_path / "bit.ckpt"
     for offset in range(start, start + min(64, info.file_size)):
         for bit in range(8):
@@ -135,8 +189,11 @@ def test_every_single_content_bit_is_covered(saved, tmp_path):
             assert _try(backend, path, expected) == "refused", (offset, bit)
 
 
-@pytest.mark.parametrize("content", [b"", b"PK\x05\x06" + b"\x00" * 18, b"hello world\n" * 50, bytes(range(256)) * 8],
-                         ids=["empty", "empty zip", "text", "binary"])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"PK\x05\x06" + b"\x00" * 18, b"hello world\n" * 50, bytes(range(256)) * 8],
+    ids=["empty", "empty zip", "text", "binary"],
+)
 def test_foreign_files(tmp_path, content):
     path = tmp_path / "foreign.ckpt"
     path.write_bytes(content)

@@ -5,8 +5,21 @@ import pytest
 import rnnbook.train as rtrain
 from rnnbook.cli import main
 
-TINY = ["--hidden", "6", "--seq-len", "5", "--batch-size", "2", "--steps", "2", "--eval-every", "2",
-        "--sample", "5", "--no-progress"]
+TINY = [
+    "--hidden",
+    "6",
+    "--seq-len",
+    "5",
+    "--batch-size",
+    "2",
+    "--steps",
+    "2",
+    "--eval-every",
+    "2",
+    "--sample",
+    "5",
+    "--no-progress",
+]
 
 
 def _param_dtypes(model):
@@ -17,7 +30,9 @@ def _param_dtypes(model):
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 @pytest.mark.parametrize("dtype", [None, "float32", "float64"])
-def test_dtype_option_sets_the_model_dtype(tmp_path, monkeypatch, capsys, backend, dtype):
+def test_dtype_option_sets_the_model_dtype(
+    tmp_path, monkeypatch, capsys, backend, dtype
+):
     if backend == "torch":
         pytest.importorskip("torch")
     path = tmp_path / "t.txt"
@@ -35,4 +50,3 @@ def test_dtype_option_sets_the_model_dtype(tmp_path, monkeypatch, capsys, backen
         argv += ["--dtype", dtype]
     assert main(argv) == 0, capsys.readouterr().err
     assert seen == [{dtype or "float32"}]  # float32 stays the default
-

@@ -14,14 +14,30 @@ import pytest
 from rnnbook.checkpoint import checkpoint_info, remove_stale_temporaries
 from rnnbook.cli import main
 
-TINY = ["--hidden", "8", "--seq-len", "6", "--batch-size", "2", "--steps", "6", "--eval-every", "3", "--sample", "0",
-        "--no-progress"]
+TINY = [
+    "--hidden",
+    "8",
+    "--seq-len",
+    "6",
+    "--batch-size",
+    "2",
+    "--steps",
+    "6",
+    "--eval-every",
+    "3",
+    "--sample",
+    "0",
+    "--no-progress",
+]
 
 
 @pytest.fixture
 def novel(tmp_path):
     path = tmp_path / "my_novel.txt"
-    path.write_text("It was a dark and stormy night; the rain fell in torrents. " * 12, encoding="utf-8")
+    path.write_text(
+        "It was a dark and stormy night; the rain fell in torrents. " * 12,
+        encoding="utf-8",
+    )
     return path
 
 
@@ -39,7 +55,9 @@ def _clean_error(code, err, pattern, status=2):
 
 def _torch_ckpt(capsys, tmp_path, novel, name="t.ckpt"):
     ckpt = tmp_path / name
-    code, _, err = _run(capsys, "train", "--text", novel, "--backend", "torch", "--save", ckpt, *TINY)
+    code, _, err = _run(
+        capsys, "train", "--text", novel, "--backend", "torch", "--save", ckpt, *TINY
+    )
     assert code == 0, err
     return ckpt
 
@@ -49,12 +67,31 @@ def test_resume_continues_on_the_checkpoints_text(capsys, tmp_path, novel, monke
     ckpt = tmp_path / "runs" / "run.ckpt"  # README's form: the directory is created
     assert _run(capsys, "train", "--text", novel, "--save", ckpt, *TINY)[0] == 0
     record = checkpoint_info(ckpt)["extra"]["config"]["text"]
-    assert record["path"] == str(novel.resolve()) and record["chars"] == len(novel.read_text())
-    monkeypatch.chdir(tmp_path / "runs")  # another working directory: the path is absolute
-    code, out, err = _run(capsys, "train", "--resume", ckpt, "--steps", "3", "--seq-len", "6", "--sample", "0",
-                          "--no-progress")
+    assert record["path"] == str(novel.resolve()) and record["chars"] == len(
+        novel.read_text()
+    )
+    monkeypatch.chdir(
+        tmp_path / "runs"
+    )  # another working directory: the path is absolute
+    code, out, err = _run(
+        capsys,
+        "train",
+        "--resume",
+        ckpt,
+        "--steps",
+        "3",
+        "--seq-len",
+        "6",
+        "--sample",
+        "0",
+        "--no-progress",
+    )
     assert code == 0, err
-    assert f"text: {novel.resolve()}" in out and "resuming at step 6" in out and "step      9:" in out
+    assert (
+        f"text: {novel.resolve()}" in out
+        and "resuming at step 6" in out
+        and "step      9:" in out
+    )
 
 
 def test_resume_refuses_a_changed_or_missing_text(capsys, tmp_path, novel):
@@ -68,21 +105,40 @@ def test_resume_refuses_a_changed_or_missing_text(capsys, tmp_path, novel):
     code, _, err = _run(capsys, "train", "--resume", ckpt, "--steps", "1")
     _clean_error(code, err, "which is missing: pass --text with that text")
     other = tmp_path / "other.txt"
-    other.write_text("Something else entirely, and longer than before. " * 12, encoding="utf-8")
-    code, _, err = _run(capsys, "train", "--resume", ckpt, "--text", other, "--steps", "1")
+    other.write_text(
+        "Something else entirely, and longer than before. " * 12, encoding="utf-8"
+    )
+    code, _, err = _run(
+        capsys, "train", "--resume", ckpt, "--text", other, "--steps", "1"
+    )
     _clean_error(code, err, "is not the text")
 
 
 def test_resume_of_the_bundled_corpus_keeps_its_length(capsys, tmp_path):
     ckpt = tmp_path / "run.ckpt"
     assert _run(capsys, "train", "--max-chars", "3000", "--save", ckpt, *TINY)[0] == 0
-    code, out, err = _run(capsys, "train", "--resume", ckpt, "--steps", "1", "--seq-len", "6", "--sample", "0",
-                          "--no-progress")
+    code, out, err = _run(
+        capsys,
+        "train",
+        "--resume",
+        ckpt,
+        "--steps",
+        "1",
+        "--seq-len",
+        "6",
+        "--sample",
+        "0",
+        "--no-progress",
+    )
     assert code == 0, err
     assert "3,000 characters" in out
-    code, _, err = _run(capsys, "train", "--resume", ckpt, "--max-chars", "2000", "--steps", "1")
+    code, _, err = _run(
+        capsys, "train", "--resume", ckpt, "--max-chars", "2000", "--steps", "1"
+    )
     _clean_error(code, err, "is not the text")
-    code, _, err = _run(capsys, "train", "--resume", ckpt, "--val-fraction", "0.2", "--steps", "1")
+    code, _, err = _run(
+        capsys, "train", "--resume", ckpt, "--val-fraction", "0.2", "--steps", "1"
+    )
     _clean_error(code, err, "--val-fraction 0.2 does not match the checkpoint's 0.1")
 
 
@@ -93,7 +149,9 @@ def test_save_path_problems_are_found_before_training(capsys, tmp_path, novel):
     assert "validation" not in out
     blocker = tmp_path / "a_file"
     blocker.write_text("x")
-    code, out, err = _run(capsys, "train", "--text", novel, "--save", blocker / "x.ckpt", *TINY)
+    code, out, err = _run(
+        capsys, "train", "--text", novel, "--save", blocker / "x.ckpt", *TINY
+    )
     _clean_error(code, err, "cannot write there")
     assert "validation" not in out
 
@@ -111,17 +169,23 @@ def test_read_only_directory_is_found_before_training(capsys, tmp_path, novel):
             pytest.skip("/sys is writable here")
         except OSError:
             pass
-    code, out, err = _run(capsys, "train", "--text", novel, "--save", f"{target}/x.ckpt", *TINY)
+    code, out, err = _run(
+        capsys, "train", "--text", novel, "--save", f"{target}/x.ckpt", *TINY
+    )
     _clean_error(code, err, "cannot write there")
     assert "validation" not in out
 
 
 def test_prompt_device_and_memory_are_checked_before_training(capsys, novel):
-    code, out, err = _run(capsys, "train", "--text", novel, "--prompt", "", "--sample", "5", *TINY[:-3])
+    code, out, err = _run(
+        capsys, "train", "--text", novel, "--prompt", "", "--sample", "5", *TINY[:-3]
+    )
     _clean_error(code, err, "--prompt must not be empty")
     code, out, err = _run(capsys, "train", "--text", novel, "--device", "cuda", *TINY)
     _clean_error(code, err, "--device cuda needs --backend torch")
-    code, out, err = _run(capsys, "train", "--text", novel, "--hidden", "200000", *TINY[2:])
+    code, out, err = _run(
+        capsys, "train", "--text", novel, "--hidden", "200000", *TINY[2:]
+    )
     _clean_error(code, err, "the model needs at least")
     assert "GiB are available" in err and out == ""
 
@@ -135,8 +199,8 @@ def _flip_in_tensor(path, name_part):
     with open(path, "rb") as f:
         raw = bytearray(f.read())
     header = info.header_offset
-    name_len = int.from_bytes(raw[header + 26:header + 28], "little")
-    extra_len = int.from_bytes(raw[header + 28:header + 30], "little")
+    name_len = int.from_bytes(raw[header + 26 : header + 28], "little")
+    extra_len = int.from_bytes(raw[header + 28 : header + 30], "little")
     data = header + 30 + name_len + extra_len
     raw[data + size // 2] ^= 0x10
     path.write_bytes(bytes(raw))
@@ -154,7 +218,7 @@ def test_damaged_numpy_checkpoint_is_refused(capsys, tmp_path, novel):
     ckpt = tmp_path / "n.ckpt"
     assert _run(capsys, "train", "--text", novel, "--save", ckpt, *TINY)[0] == 0
     raw = bytearray(ckpt.read_bytes())
-    raw[len(raw) // 3:len(raw) // 3 + 16] = b"\x00" * 16  # bytes overwritten
+    raw[len(raw) // 3 : len(raw) // 3 + 16] = b"\x00" * 16  # bytes overwritten
     ckpt.write_bytes(bytes(raw))
     code, _, err = _run(capsys, "train", "--resume", ckpt, "--steps", "1")
     _clean_error(code, err, str(ckpt))
@@ -166,9 +230,13 @@ def test_random_bytes_and_foreign_files_are_refused(capsys, tmp_path, novel):
     cases["random"] = tmp_path / "random.ckpt"
     cases["random"].write_bytes(np.random.default_rng(0).bytes(4096))
     ckpt = _torch_ckpt(capsys, tmp_path, novel)
-    cases["random_torch"] = tmp_path / "random_torch.ckpt"  # a real checkpoint's first half, then noise
+    cases["random_torch"] = (
+        tmp_path / "random_torch.ckpt"
+    )  # a real checkpoint's first half, then noise
     raw = ckpt.read_bytes()
-    cases["random_torch"].write_bytes(raw[: len(raw) // 2] + np.random.default_rng(1).bytes(len(raw) // 2))
+    cases["random_torch"].write_bytes(
+        raw[: len(raw) // 2] + np.random.default_rng(1).bytes(len(raw) // 2)
+    )
     cases["state_dict"] = tmp_path / "plain.pt"
     torch.save(torch.nn.LSTM(3, 4).state_dict(), cases["state_dict"])
     cases["fake_pickle"] = tmp_path / "fake.ckpt"
@@ -215,21 +283,60 @@ def test_checkpoint_of_another_version_is_refused(capsys, tmp_path, novel):
 
 
 # ----------------------------------------------------------------------------- divergence
-def test_a_diverged_run_fails_and_keeps_the_last_good_checkpoint(capsys, tmp_path, novel):
+def test_a_diverged_run_fails_and_keeps_the_last_good_checkpoint(
+    capsys, tmp_path, novel
+):
     ckpt = tmp_path / "run.ckpt"
     assert _run(capsys, "train", "--text", novel, "--save", ckpt, *TINY)[0] == 0
-    code, out, err = _run(capsys, "train", "--resume", ckpt, "--save", ckpt, "--lr", "50", "--clip", "0", "--steps", "30",
-                          "--eval-every", "1", "--seq-len", "6", "--no-progress", "--sample", "0")
+    code, out, err = _run(
+        capsys,
+        "train",
+        "--resume",
+        ckpt,
+        "--save",
+        ckpt,
+        "--lr",
+        "50",
+        "--clip",
+        "0",
+        "--steps",
+        "30",
+        "--eval-every",
+        "1",
+        "--seq-len",
+        "6",
+        "--no-progress",
+        "--sample",
+        "0",
+    )
     _clean_error(code, err, "training diverged at step", status=1)
     assert "uniform model scores ln" in err and "lower --lr" in err
     assert "final validation perplexity" not in out
     step = checkpoint_info(ckpt)["step"]
-    assert f"(step {step}) is kept" in err  # the checkpoint on disk is the last one whose loss was sane
+    assert (
+        f"(step {step}) is kept" in err
+    )  # the checkpoint on disk is the last one whose loss was sane
 
 
 def test_a_diverged_fresh_run_says_no_checkpoint(capsys, novel):
-    code, out, err = _run(capsys, "train", "--text", novel, "--lr", "50", "--optimizer", "sgd", "--clip", "0",
-                          *TINY[:4], "--steps", "40", "--eval-every", "1", "--no-progress")
+    code, out, err = _run(
+        capsys,
+        "train",
+        "--text",
+        novel,
+        "--lr",
+        "50",
+        "--optimizer",
+        "sgd",
+        "--clip",
+        "0",
+        *TINY[:4],
+        "--steps",
+        "40",
+        "--eval-every",
+        "1",
+        "--no-progress",
+    )
     _clean_error(code, err, "training diverged", status=1)
 
 
@@ -243,14 +350,38 @@ def _sigint_as_a_terminal_delivers_it():
 
 def _start(tmp_path, novel, *extra):
     return subprocess.Popen(
-        [sys.executable, "-m", "rnnbook", "train", "--text", str(novel), "--hidden", "16", "--seq-len", "8",
-         "--batch-size", "2", "--steps", "100000", "--eval-every", "5", "--sample", "0", *map(str, extra)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "rnnbook",
+            "train",
+            "--text",
+            str(novel),
+            "--hidden",
+            "16",
+            "--seq-len",
+            "8",
+            "--batch-size",
+            "2",
+            "--steps",
+            "100000",
+            "--eval-every",
+            "5",
+            "--sample",
+            "0",
+            *map(str, extra),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
         preexec_fn=_sigint_as_a_terminal_delivers_it,
     )
 
 
-def test_progress_lines_arrive_while_piped_and_ctrl_c_names_the_saved_step(tmp_path, novel):
+def test_progress_lines_arrive_while_piped_and_ctrl_c_names_the_saved_step(
+    tmp_path, novel
+):
     ckpt = tmp_path / "run.ckpt"
     proc = _start(tmp_path, novel, "--save", ckpt)
     try:
@@ -261,8 +392,12 @@ def test_progress_lines_arrive_while_piped_and_ctrl_c_names_the_saved_step(tmp_p
             lines.append(line)
             if line.startswith("step") and "(saved)" in line:
                 break
-        assert proc.poll() is None, "the process ended before its first progress line was read"
-        assert any(line.startswith("step      5: validation loss") for line in lines), lines
+        assert proc.poll() is None, (
+            "the process ended before its first progress line was read"
+        )
+        assert any(line.startswith("step      5: validation loss") for line in lines), (
+            lines
+        )
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -284,7 +419,9 @@ def test_a_killed_save_leaves_nothing_behind_after_the_next_start(tmp_path, nove
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
-    checkpoint_info(ckpt)  # whatever moment the kill hit, the file in place is a whole checkpoint
+    checkpoint_info(
+        ckpt
+    )  # whatever moment the kill hit, the file in place is a whole checkpoint
     # A temporary file as a save killed mid-write would leave it (its process is gone).
     stale = tmp_path / f".run.ckpt.{proc.pid}.tmp"
     stale.write_bytes(b"partial")
@@ -319,10 +456,16 @@ def test_readme_examples_write_under_runs():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    saves = [line for line in readme.splitlines() if "--save" in line and "rnnbook train" in line]
+    saves = [
+        line
+        for line in readme.splitlines()
+        if "--save" in line and "rnnbook train" in line
+    ]
     assert saves and all("--save runs/" in line for line in saves), saves
 
 
 def test_stdout_not_a_terminal_gets_lines(capsys, novel):
     code, out, _ = _run(capsys, "train", "--text", novel, *TINY)
-    assert code == 0 and out.count("validation loss") == 2  # steps 3 and 6, printed as they happened
+    assert (
+        code == 0 and out.count("validation loss") == 2
+    )  # steps 3 and 6, printed as they happened

@@ -27,7 +27,10 @@ def test_parameter_count_by_hand():
     readout = 10 * (16 * 2 * 2) + 10  # two pools: 8 x 8 -> 4 x 4 -> 2 x 2
     assert sum(p.numel() for p in net.parameters()) == conv1 + conv2 + readout == 1898
     wide = rt.ConvNet2d((12, 4), 3, channels=(5,), kernel_size=5, in_channels=2)
-    assert sum(p.numel() for p in wide.parameters()) == (5 * 2 * 25 + 5) + 3 * (5 * 6 * 2) + 3
+    assert (
+        sum(p.numel() for p in wide.parameters())
+        == (5 * 2 * 25 + 5) + 3 * (5 * 6 * 2) + 3
+    )
 
 
 @pytest.mark.parametrize("shape", [(5, 8, 8), (5, 1, 8, 8)])
@@ -57,14 +60,20 @@ def _window_side_by_counting(kernel_size, blocks, size=64):
     side_at_level = size // 2**blocks
     rows = {side_at_level // 2}
     for _ in range(blocks):
-        rows = {2 * r + d for r in rows for d in (0, 1)}  # a 2 x 2 pool reads rows 2r and 2r + 1
-        rows = {r + d for r in rows for d in range(-half, half + 1)}  # a same-padded k x k convolution
+        rows = {
+            2 * r + d for r in rows for d in (0, 1)
+        }  # a 2 x 2 pool reads rows 2r and 2r + 1
+        rows = {
+            r + d for r in rows for d in range(-half, half + 1)
+        }  # a same-padded k x k convolution
     return max(rows) - min(rows) + 1
 
 
 @pytest.mark.parametrize("kernel_size,blocks", [(3, 1), (3, 2), (5, 2), (3, 3)])
 def test_receptive_field_formula_against_counting(kernel_size, blocks):
-    assert rt.conv_receptive_field(kernel_size, blocks) == _window_side_by_counting(kernel_size, blocks)
+    assert rt.conv_receptive_field(kernel_size, blocks) == _window_side_by_counting(
+        kernel_size, blocks
+    )
 
 
 def test_no_feature_depends_on_a_pixel_outside_its_window():
@@ -72,7 +81,9 @@ def test_no_feature_depends_on_a_pixel_outside_its_window():
     net = rt.ConvNet2d((32, 32), 3, channels=(4, 4), kernel_size=3, dtype=F64)
     with torch.no_grad():
         for conv in net.blocks:
-            conv.bias.fill_(5.0)  # every ReLU active, so the gradient reaches the whole window
+            conv.bias.fill_(
+                5.0
+            )  # every ReLU active, so the gradient reaches the whole window
     x = torch.rand(1, 32, 32, dtype=F64, requires_grad=True)
     last = net.features(x)[-1]  # (1, 4, 8, 8)
     i, j = 3, 4
@@ -91,7 +102,9 @@ def test_no_feature_depends_on_a_pixel_outside_its_window():
         moved = x.detach().clone()
         moved[0, lo_r + R, :] += 1.0
         moved[0, :, lo_c - 1] += 1.0
-        assert torch.equal(net.features(moved)[-1][0, :, i, j], last[0, :, i, j].detach())
+        assert torch.equal(
+            net.features(moved)[-1][0, :, i, j], last[0, :, i, j].detach()
+        )
 
 
 def test_first_block_is_shift_equivariant_by_the_pool_stride():
@@ -99,9 +112,13 @@ def test_first_block_is_shift_equivariant_by_the_pool_stride():
     net = rt.ConvNet2d((16, 16), 2, channels=(6,), kernel_size=3, dtype=F64)
     x = torch.zeros(2, 16, 16, dtype=F64)
     x[:, 3:9, 2:8] = torch.rand(2, 6, 6, dtype=F64)  # content away from the borders
-    shifted = torch.roll(x, shifts=(2, 4), dims=(1, 2))  # by (2, 4) pixels: (1, 2) pooled features
+    shifted = torch.roll(
+        x, shifts=(2, 4), dims=(1, 2)
+    )  # by (2, 4) pixels: (1, 2) pooled features
     maps, maps_shifted = net.features(x)[0], net.features(shifted)[0]
-    torch.testing.assert_close(maps_shifted[:, :, 1:, 2:], maps[:, :, :-1, :-2], rtol=0, atol=1e-12)
+    torch.testing.assert_close(
+        maps_shifted[:, :, 1:, 2:], maps[:, :, :-1, :-2], rtol=0, atol=1e-12
+    )
 
 
 def test_bad_arguments_and_input():
@@ -125,14 +142,28 @@ def test_picklable_builder_and_it_learns_a_local_pattern():
     x = rng.uniform(0, 0.2, (256, 8, 8))
     y = rng.integers(0, 2, 256)
     rows, cols = rng.integers(0, 7, 256), rng.integers(0, 7, 256)
-    for n in range(256):  # class 1: a bright horizontal bar of 2 pixels, class 0: a vertical one
+    for n in range(
+        256
+    ):  # class 1: a bright horizontal bar of 2 pixels, class 0: a vertical one
         if y[n]:
             x[n, rows[n], cols[n] : cols[n] + 2] = 1.0
         else:
             x[n, rows[n] : rows[n] + 2, cols[n]] = 1.0
     torch.manual_seed(0)
     net = build()
-    fit(net, x[:192], y[:192], loss="cross_entropy", steps=150, batch_size=32, lr=1e-2, seed=0, progress=False)
+    fit(
+        net,
+        x[:192],
+        y[:192],
+        loss="cross_entropy",
+        steps=150,
+        batch_size=32,
+        lr=1e-2,
+        seed=0,
+        progress=False,
+    )
     with torch.no_grad():
-        accuracy = float((net(torch.as_tensor(x[192:])).argmax(1).numpy() == y[192:]).mean())
+        accuracy = float(
+            (net(torch.as_tensor(x[192:])).argmax(1).numpy() == y[192:]).mean()
+        )
     assert accuracy > 0.95

@@ -8,8 +8,16 @@ import torch
 
 import rnnbook.torch as rt
 from rnnbook.compare import (
-    count_parameters, input_gradient_norms, lag_profile, loglog_slope, markdown_table, pca_project, reach,
-    sequential_steps, smallest_passing, time_training_step,
+    count_parameters,
+    input_gradient_norms,
+    lag_profile,
+    loglog_slope,
+    markdown_table,
+    pca_project,
+    reach,
+    sequential_steps,
+    smallest_passing,
+    time_training_step,
 )
 
 F64 = torch.float64
@@ -24,7 +32,7 @@ def _finite_difference_norms(model, x, u, position=-1, eps=1e-6):
         with torch.no_grad():
             out = model(torch.as_tensor(xx, dtype=F64))
             out = out[:, position] if out.dim() == 3 else out
-            return (out.numpy() @ u)  # (N,)
+            return out.numpy() @ u  # (N,)
 
     for t in range(T):
         for j in range(d):
@@ -40,10 +48,15 @@ def _direction(seed, d_y):
     return (u / torch.linalg.vector_norm(u)).numpy()
 
 
-@pytest.mark.parametrize("cell,kwargs,readout", [
-    ("lstm", {}, "last"), ("rnn", {}, "all"), ("tcn", {"num_levels": 2}, "last"),
-    ("transformer", {"num_layers": 1}, "all"),
-])
+@pytest.mark.parametrize(
+    "cell,kwargs,readout",
+    [
+        ("lstm", {}, "last"),
+        ("rnn", {}, "all"),
+        ("tcn", {"num_levels": 2}, "last"),
+        ("transformer", {"num_layers": 1}, "all"),
+    ],
+)
 def test_input_gradient_norms_match_finite_differences(cell, kwargs, readout):
     torch.manual_seed(0)
     model = rt.SequenceModel(3, 6, 2, cell=cell, readout=readout, dtype=F64, **kwargs)
@@ -59,8 +72,12 @@ def test_input_gradient_norms_perceptron_and_mode_restored():
     model = rt.Perceptron(2, 5, 3, hidden_sizes=(4,), dtype=F64)
     model.train()
     x = np.random.default_rng(0).standard_normal((3, 5, 2))
-    np.testing.assert_allclose(input_gradient_norms(model, x, seed=1),
-                               _finite_difference_norms(model, x, _direction(1, 3)), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        input_gradient_norms(model, x, seed=1),
+        _finite_difference_norms(model, x, _direction(1, 3)),
+        rtol=1e-6,
+        atol=1e-8,
+    )
     assert model.training
 
 
@@ -76,9 +93,13 @@ def test_causal_models_have_no_gradient_from_the_future():
 def test_tcn_reach_is_its_receptive_field():
     for k, levels in [(2, 1), (2, 3), (3, 2)]:
         torch.manual_seed(0)
-        tcn = rt.SequenceModel(1, 8, 1, cell="tcn", num_levels=levels, kernel_size=k, dtype=F64)
+        tcn = rt.SequenceModel(
+            1, 8, 1, cell="tcn", num_levels=levels, kernel_size=k, dtype=F64
+        )
         R = rt.tcn_receptive_field(k, levels)
-        x = np.random.default_rng(0).uniform(0.1, 1.0, size=(4, R + 10, 1))  # positive: ReLUs mostly on
+        x = np.random.default_rng(0).uniform(
+            0.1, 1.0, size=(4, R + 10, 1)
+        )  # positive: ReLUs mostly on
         profile = lag_profile(input_gradient_norms(tcn, x))
         assert reach(profile) == R == tcn.body.receptive_field
 
@@ -100,10 +121,21 @@ def test_lag_profile_and_reach_by_hand():
 def test_sequential_steps():
     T = 37
     assert sequential_steps(rt.GRU(2, 4, num_layers=3), T) == 3 * T
-    assert sequential_steps(torch.nn.LSTM(2, 4, num_layers=2, bidirectional=True), T) == 2 * T
-    assert sequential_steps(rt.SequenceModel(2, 4, 1, cell="rnn", num_layers=2), T) == 2 * T
-    assert sequential_steps(rt.SequenceModel(2, 4, 1, cell="tcn", num_levels=5), T) == 10
-    assert sequential_steps(rt.SequenceModel(2, 4, 1, cell="transformer", num_layers=3), T) == 3
+    assert (
+        sequential_steps(torch.nn.LSTM(2, 4, num_layers=2, bidirectional=True), T)
+        == 2 * T
+    )
+    assert (
+        sequential_steps(rt.SequenceModel(2, 4, 1, cell="rnn", num_layers=2), T)
+        == 2 * T
+    )
+    assert (
+        sequential_steps(rt.SequenceModel(2, 4, 1, cell="tcn", num_levels=5), T) == 10
+    )
+    assert (
+        sequential_steps(rt.SequenceModel(2, 4, 1, cell="transformer", num_layers=3), T)
+        == 3
+    )
     assert sequential_steps(rt.Perceptron(2, T, 1, hidden_sizes=(8,)), T) == 1
     with pytest.raises(TypeError, match="Linear"):
         sequential_steps(torch.nn.Linear(2, 2), T)
@@ -148,19 +180,27 @@ def test_smallest_passing():
     assert smallest_passing(scores, 0.05) == 16
     assert smallest_passing(scores, 0.02) == 32
     assert smallest_passing(scores, 0.001) is None
-    assert smallest_passing({4: 0.5, 8: 0.9, 2: math.nan}, 0.8, lower_is_better=False) == 8
+    assert (
+        smallest_passing({4: 0.5, 8: 0.9, 2: math.nan}, 0.8, lower_is_better=False) == 8
+    )
 
 
 def test_pca_project_against_covariance_eigenvectors():
     rng = np.random.default_rng(0)
-    h = rng.standard_normal((200, 2)) @ np.array([[3.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.5]]) + 7.0
+    h = (
+        rng.standard_normal((200, 2))
+        @ np.array([[3.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.5]])
+        + 7.0
+    )
     coords, explained = pca_project(h, k=2)
     centred = h - h.mean(axis=0)
     evals, evecs = np.linalg.eigh(np.cov(centred.T, bias=True))
     order = np.argsort(evals)[::-1][:2]
     np.testing.assert_allclose(explained, evals[order] / evals.sum(), rtol=1e-10)
     for i, j in enumerate(order):  # same axes up to sign
-        np.testing.assert_allclose(np.abs(coords[:, i]), np.abs(centred @ evecs[:, j]), rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(
+            np.abs(coords[:, i]), np.abs(centred @ evecs[:, j]), rtol=1e-8, atol=1e-10
+        )
     np.testing.assert_allclose(coords.mean(axis=0), 0.0, atol=1e-10)
     with pytest.raises(ValueError, match="k must be"):
         pca_project(h, k=5)
@@ -168,7 +208,12 @@ def test_pca_project_against_covariance_eigenvectors():
 
 def test_markdown_table():
     text = markdown_table(["a", "b"], [[1, "x|y"], [2.5, "z"]])
-    assert text.splitlines() == ["| a | b |", "|---|---|", "| 1 | x\\|y |", "| 2.5 | z |"]
+    assert text.splitlines() == [
+        "| a | b |",
+        "|---|---|",
+        "| 1 | x\\|y |",
+        "| 2.5 | z |",
+    ]
     with pytest.raises(ValueError, match="row 0"):
         markdown_table(["a", "b"], [[1]])
 

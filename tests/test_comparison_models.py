@@ -38,7 +38,11 @@ def _min_reference(layer, x, h0, kind):
             z, cand = sig(u[:, :H]), _g_reference(u[:, H:])
             h = (1 - z) * h + z * cand
         else:
-            f, i, cand = sig(u[:, :H]), sig(u[:, H : 2 * H]), _g_reference(u[:, 2 * H :])
+            f, i, cand = (
+                sig(u[:, :H]),
+                sig(u[:, H : 2 * H]),
+                _g_reference(u[:, 2 * H :]),
+            )
             h = f / (f + i) * h + i / (f + i) * cand
         out.append(h)
     return np.stack(out)
@@ -48,7 +52,12 @@ def _min_reference(layer, x, h0, kind):
 @pytest.mark.parametrize("seed", range(3))
 def test_minimal_matches_the_equations_in_both_modes(cls, kind, seed):
     rng = np.random.default_rng(seed)
-    T, N, d_x, d_h = rng.integers(1, 30), rng.integers(1, 5), rng.integers(1, 6), rng.integers(1, 9)
+    T, N, d_x, d_h = (
+        rng.integers(1, 30),
+        rng.integers(1, 5),
+        rng.integers(1, 6),
+        rng.integers(1, 9),
+    )
     torch.manual_seed(seed)
     layer = cls(int(d_x), int(d_h), dtype=F64)
     x = rng.standard_normal((T, N, d_x)) * 2
@@ -61,13 +70,25 @@ def test_minimal_matches_the_equations_in_both_modes(cls, kind, seed):
 
 
 @pytest.mark.parametrize("cls", [rt.MinGRU, rt.MinLSTM])
-@pytest.mark.parametrize("kwargs", [{}, {"num_layers": 2}, {"bidirectional": True}, {"num_layers": 2, "bidirectional": True, "batch_first": True}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"num_layers": 2},
+        {"bidirectional": True},
+        {"num_layers": 2, "bidirectional": True, "batch_first": True},
+    ],
+)
 def test_parallel_equals_sequential_values_and_gradients(cls, kwargs):
     torch.manual_seed(0)
     layer = cls(3, 5, dtype=F64, **kwargs)
     D = 2 if kwargs.get("bidirectional") else 1
     L = kwargs.get("num_layers", 1)
-    x = torch.randn(6, 40, 3, dtype=F64) if kwargs.get("batch_first") else torch.randn(40, 6, 3, dtype=F64)
+    x = (
+        torch.randn(6, 40, 3, dtype=F64)
+        if kwargs.get("batch_first")
+        else torch.randn(40, 6, 3, dtype=F64)
+    )
     h0 = torch.randn(D * L, 6, 5, dtype=F64)
     results = {}
     for mode in ("parallel", "sequential"):
@@ -75,7 +96,9 @@ def test_parallel_equals_sequential_values_and_gradients(cls, kwargs):
         xi, hi = x.clone().requires_grad_(), h0.clone().requires_grad_()
         out, h_n = layer(xi, hi, mode=mode)
         (out.sin().sum() + h_n.cos().sum()).backward()
-        results[mode] = [out, h_n, xi.grad, hi.grad] + [p.grad.clone() for p in layer.parameters()]
+        results[mode] = [out, h_n, xi.grad, hi.grad] + [
+            p.grad.clone() for p in layer.parameters()
+        ]
     for a, b in zip(results["parallel"], results["sequential"]):
         assert torch.allclose(a, b, rtol=0, atol=1e-10), (a - b).abs().max()
 
@@ -99,7 +122,9 @@ def test_parallel_scan_log_against_a_loop():
     b[7] = 0.0  # log b = -inf must work
     h0 = rng.standard_normal((3, 4))
     with np.errstate(divide="ignore"):
-        h = rt.parallel_scan_log(torch.tensor(np.log(a)), torch.tensor(np.log(b)), torch.tensor(h0)).numpy()
+        h = rt.parallel_scan_log(
+            torch.tensor(np.log(a)), torch.tensor(np.log(b)), torch.tensor(h0)
+        ).numpy()
     ref, state = [], h0
     for t in range(50):
         state = a[t] * state + b[t]
@@ -124,16 +149,24 @@ def test_minimal_lengths_match_running_each_sequence_alone():
 def test_minimal_parameters_and_counts():
     d_x, d_h = 7, 5
     gru, lstm = rt.MinGRU(d_x, d_h), rt.MinLSTM(d_x, d_h)
-    assert {n: tuple(p.shape) for n, p in gru.named_parameters()} == {"weight_ih_l0": (2 * d_h, d_x), "bias_ih_l0": (2 * d_h,)}
+    assert {n: tuple(p.shape) for n, p in gru.named_parameters()} == {
+        "weight_ih_l0": (2 * d_h, d_x),
+        "bias_ih_l0": (2 * d_h,),
+    }
     assert sum(p.numel() for p in lstm.parameters()) == 3 * d_h * (d_x + 1)
-    assert sum(p.numel() for p in rt.MinGRU(d_x, d_h, bias=False).parameters()) == 2 * d_h * d_x
+    assert (
+        sum(p.numel() for p in rt.MinGRU(d_x, d_h, bias=False).parameters())
+        == 2 * d_h * d_x
+    )
 
 
 def test_g_is_positive_continuous_and_log_g_matches():
     v = torch.linspace(-30, 30, 2001, dtype=F64)
     assert torch.all(g(v) > 0)
     assert torch.allclose(torch.exp(log_g(v)), g(v), rtol=1e-12, atol=0)
-    assert torch.allclose(g(torch.tensor([0.0], dtype=F64)), torch.sigmoid(torch.tensor([0.0], dtype=F64)))
+    assert torch.allclose(
+        g(torch.tensor([0.0], dtype=F64)), torch.sigmoid(torch.tensor([0.0], dtype=F64))
+    )
 
 
 def test_minimal_bad_mode_is_rejected():
@@ -146,7 +179,9 @@ def test_minimal_bad_mode_is_rejected():
 def test_tcn_receptive_field_is_the_jacobian_support(kernel_size, levels):
     torch.manual_seed(0)
     tcn = rt.TCN(2, 3, levels, kernel_size=kernel_size, dtype=F64)
-    with torch.no_grad():  # positive weights and inputs keep every ReLU active, so no path is cut
+    with (
+        torch.no_grad()
+    ):  # positive weights and inputs keep every ReLU active, so no path is cut
         for p in tcn.parameters():
             p.uniform_(0.1, 0.5)
     R = rt.tcn_receptive_field(kernel_size, levels)
@@ -175,7 +210,9 @@ def test_tcn_is_causal():
 def test_causal_conv_equals_a_left_padded_conv1d(seed):
     # The taps-as-one-matrix-product forward against PyTorch's convolution, values and gradients.
     gen = torch.Generator().manual_seed(seed)
-    c_in, c_out, k, d, n, steps = (int(v) for v in torch.randint(1, 6, (6,), generator=gen))
+    c_in, c_out, k, d, n, steps = (
+        int(v) for v in torch.randint(1, 6, (6,), generator=gen)
+    )
     d, steps = int(2 ** (d % 4)), steps + 3
     torch.manual_seed(seed)
     conv = rt.tcn.CausalConv1d(c_in, c_out, k, d, dtype=F64, bias=seed % 2 == 0)
@@ -208,8 +245,12 @@ def test_positional_encoding_formula():
     pe = rt.transformer.sinusoidal_positional_encoding(7, 6, dtype=F64)
     for t in range(7):
         for i in range(3):
-            assert pe[t, 2 * i].item() == pytest.approx(math.sin(t / 10000 ** (2 * i / 6)), abs=1e-14)
-            assert pe[t, 2 * i + 1].item() == pytest.approx(math.cos(t / 10000 ** (2 * i / 6)), abs=1e-14)
+            assert pe[t, 2 * i].item() == pytest.approx(
+                math.sin(t / 10000 ** (2 * i / 6)), abs=1e-14
+            )
+            assert pe[t, 2 * i + 1].item() == pytest.approx(
+                math.cos(t / 10000 ** (2 * i / 6)), abs=1e-14
+            )
 
 
 def test_transformer_is_causal_and_attention_is_lower_triangular():
@@ -235,17 +276,25 @@ def test_without_the_mask_the_past_would_see_the_future():
     x = torch.randn(1, 6, 3, dtype=F64)
     x2 = x.clone()
     x2[:, 4:] += 1.0
-    h = model.input_proj(x) + rt.transformer.sinusoidal_positional_encoding(6, 8, dtype=F64)
-    h2 = model.input_proj(x2) + rt.transformer.sinusoidal_positional_encoding(6, 8, dtype=F64)
+    h = model.input_proj(x) + rt.transformer.sinusoidal_positional_encoding(
+        6, 8, dtype=F64
+    )
+    h2 = model.input_proj(x2) + rt.transformer.sinusoidal_positional_encoding(
+        6, 8, dtype=F64
+    )
     unmasked, _ = model.blocks[0](h, None)
     unmasked2, _ = model.blocks[0](h2, None)
     assert not torch.allclose(unmasked[:, :4], unmasked2[:, :4])
 
 
 @pytest.mark.parametrize("layers,d_model,heads", [(1, 4, 1), (2, 8, 2), (3, 12, 3)])
-def test_streaming_steps_equal_the_full_pass_and_the_cache_matches_the_formula(layers, d_model, heads):
+def test_streaming_steps_equal_the_full_pass_and_the_cache_matches_the_formula(
+    layers, d_model, heads
+):
     torch.manual_seed(layers)
-    model = rt.CausalTransformer(5, d_model, num_heads=heads, num_layers=layers, dtype=F64)
+    model = rt.CausalTransformer(
+        5, d_model, num_heads=heads, num_layers=layers, dtype=F64
+    )
     N, T = 3, 9
     x = torch.randn(N, T, 5, dtype=F64)
     full = model(x)
@@ -257,9 +306,16 @@ def test_streaming_steps_equal_the_full_pass_and_the_cache_matches_the_formula(l
 
 
 def test_recurrent_state_size_counts_a_real_state():
-    for cell, cls in [("rnn", rt.RNN), ("gru", rt.GRU), ("lstm", rt.LSTM), ("mingru", rt.MinGRU)]:
+    for cell, cls in [
+        ("rnn", rt.RNN),
+        ("gru", rt.GRU),
+        ("lstm", rt.LSTM),
+        ("mingru", rt.MinGRU),
+    ]:
         _, state = cls(3, 7, num_layers=2)(torch.randn(50, 1, 3))
-        numel = sum(s.numel() for s in state) if isinstance(state, tuple) else state.numel()
+        numel = (
+            sum(s.numel() for s in state) if isinstance(state, tuple) else state.numel()
+        )
         assert numel == rt.recurrent_state_size(cell, 2, 7)
     with pytest.raises(ValueError, match="cell must be one of"):
         rt.recurrent_state_size("tcn", 1, 4)
@@ -324,7 +380,15 @@ def test_torch_perceptron_is_a_linear_map_of_the_flattened_sequence():
 
 
 # ------------------------------------------------------------------------ task models and fit
-@pytest.mark.parametrize("cell,kwargs", [("mingru", {}), ("minlstm", {}), ("tcn", {"num_levels": 3}), ("transformer", {"num_heads": 2})])
+@pytest.mark.parametrize(
+    "cell,kwargs",
+    [
+        ("mingru", {}),
+        ("minlstm", {}),
+        ("tcn", {"num_levels": 3}),
+        ("transformer", {"num_heads": 2}),
+    ],
+)
 def test_sequence_models_learn_to_recall_the_last_marked_value(cell, kwargs):
     """A short regression that needs memory: predict the input value that was marked 3 steps ago."""
     rng = np.random.default_rng(0)
@@ -336,8 +400,20 @@ def test_sequence_models_learn_to_recall_the_last_marked_value(cell, kwargs):
     y = values[:, T - 4]
     torch.manual_seed(0)
     model = rt.SequenceModel(2, 16, 1, cell=cell, **kwargs)
-    history = fit(model, x, y, loss="mse", steps=150, batch_size=64, lr=1e-2, eval_data=(x, y), progress=False)
-    assert history.eval_loss[-1] < 0.1 * np.var(y)  # far below the best constant predictor
+    history = fit(
+        model,
+        x,
+        y,
+        loss="mse",
+        steps=150,
+        batch_size=64,
+        lr=1e-2,
+        eval_data=(x, y),
+        progress=False,
+    )
+    assert history.eval_loss[-1] < 0.1 * np.var(
+        y
+    )  # far below the best constant predictor
 
 
 def test_feedforward_sequence_models_reject_state_and_lengths():
@@ -353,6 +429,8 @@ def test_selective_copy_layout():
     for xi, yi in zip(x, y):
         data = xi[:12][xi[:12] != 0]
         assert np.array_equal(data, yi[12:]) and np.all((data >= 1) & (data <= 8))
-    assert len({tuple(np.flatnonzero(xi[:12])) for xi in x}) > 1  # positions vary between samples
+    assert (
+        len({tuple(np.flatnonzero(xi[:12])) for xi in x}) > 1
+    )  # positions vary between samples
     with pytest.raises(ValueError, match="num_tokens must be at most"):
         selective_copy(2, 3, num_tokens=4)

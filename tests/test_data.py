@@ -30,7 +30,10 @@ def test_unknown_characters_map_to_unk_or_raise_in_strict_mode():
     vocab = Vocabulary("abc")
     assert vocab.encode("abxcy").tolist() == [1, 2, 0, 3, 0]
     assert vocab.decode(vocab.encode("abxcy")) == f"ab{UNK}c{UNK}"
-    with pytest.raises(ValueError, match=r"2 character\(s\) not in the vocabulary of 4 symbols: 'x', 'y' \(3 occurrence"):
+    with pytest.raises(
+        ValueError,
+        match=r"2 character\(s\) not in the vocabulary of 4 symbols: 'x', 'y' \(3 occurrence",
+    ):
         vocab.encode("axyx", strict=True)
     assert vocab.encode("cab", strict=True).tolist() == [3, 1, 2]
     assert vocab.encode(UNK, strict=True).tolist() == [0]  # <unk> itself is known
@@ -58,7 +61,9 @@ def test_vocabulary_errors():
     with pytest.raises(TypeError, match="text must be a str, got bytes"):
         Vocabulary(b"abc")
     vocab = Vocabulary("abc")
-    with pytest.raises(ValueError, match=r"ids must lie in \[0, 4\), got values in \[0, 7\]"):
+    with pytest.raises(
+        ValueError, match=r"ids must lie in \[0, 4\), got values in \[0, 7\]"
+    ):
         vocab.decode([0, 7])
     with pytest.raises(TypeError, match="integer array"):
         vocab.decode([0.5])
@@ -105,11 +110,16 @@ def test_split_is_contiguous_with_validation_at_the_end():
 
 
 def test_batchify_makes_contiguous_columns():
-    streams = batchify(np.arange(23), 4)  # 23 // 4 = 5 rows; the last 3 tokens are dropped
+    streams = batchify(
+        np.arange(23), 4
+    )  # 23 // 4 = 5 rows; the last 3 tokens are dropped
     assert streams.shape == (5, 4) and streams.dtype == np.int64
     for n in range(4):
         np.testing.assert_array_equal(streams[:, n], np.arange(5 * n, 5 * n + 5))
-    with pytest.raises(ValueError, match=r"text too short for batch_size=4: 7 tokens .* at least 8 tokens"):
+    with pytest.raises(
+        ValueError,
+        match=r"text too short for batch_size=4: 7 tokens .* at least 8 tokens",
+    ):
         batchify(np.arange(7), 4)
     with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
         batchify(np.arange(7), 0)
@@ -118,10 +128,15 @@ def test_batchify_makes_contiguous_columns():
 
 
 def test_windows_never_cross_the_train_validation_boundary():
-    ids = np.arange(2000)  # token value = position: train tokens are < 1800, validation tokens >= 1800
+    ids = np.arange(
+        2000
+    )  # token value = position: train tokens are < 1800, validation tokens >= 1800
     train, val = split_train_val(ids, 0.1)
     boundary = len(train)
-    for part, inside in ((train, lambda a: a < boundary), (val, lambda a: a >= boundary)):
+    for part, inside in (
+        (train, lambda a: a < boundary),
+        (val, lambda a: a >= boundary),
+    ):
         for inputs, targets in bptt_windows(batchify(part, 7), 16):
             assert inside(inputs).all() and inside(targets).all()
 
@@ -130,11 +145,17 @@ def test_targets_are_inputs_shifted_by_one_and_windows_continue_each_stream():
     ids = np.arange(1000)
     streams = batchify(ids, 6)  # (166, 6)
     windows = list(bptt_windows(streams, 20))
-    assert [w[0].shape for w in windows] == [(20, 6)] * 8 + [(5, 6)]  # 165 input steps = 8 * 20 + 5
+    assert [w[0].shape for w in windows] == [(20, 6)] * 8 + [
+        (5, 6)
+    ]  # 165 input steps = 8 * 20 + 5
     for inputs, targets in windows:
-        np.testing.assert_array_equal(targets, inputs + 1)  # the next token of the same stream
+        np.testing.assert_array_equal(
+            targets, inputs + 1
+        )  # the next token of the same stream
     for (prev, _), (nxt, _) in zip(windows, windows[1:]):
-        np.testing.assert_array_equal(nxt[0], prev[-1] + 1)  # window k+1 starts where window k stopped
+        np.testing.assert_array_equal(
+            nxt[0], prev[-1] + 1
+        )  # window k+1 starts where window k stopped
     np.testing.assert_array_equal(np.concatenate([w[0] for w in windows]), streams[:-1])
     np.testing.assert_array_equal(np.concatenate([w[1] for w in windows]), streams[1:])
 
@@ -152,7 +173,10 @@ def test_window_at_matches_the_iterator():
 def test_window_errors():
     streams = batchify(np.arange(100), 4)  # (25, 4): at most 24 input steps
     assert len(list(bptt_windows(streams, 24))) == 1
-    with pytest.raises(ValueError, match=r"seq_len=25 is longer than the data: each of the 4 streams has 25 tokens, so at most 24"):
+    with pytest.raises(
+        ValueError,
+        match=r"seq_len=25 is longer than the data: each of the 4 streams has 25 tokens, so at most 24",
+    ):
         list(bptt_windows(streams, 25))
     with pytest.raises(ValueError, match="seq_len must be >= 1, got 0"):
         list(bptt_windows(streams, 0))

@@ -67,10 +67,14 @@ def test_chronological_split_keeps_time_order_and_covers_the_series():
     train, val, test = chronological_split(series, 0.2, 0.1)
     assert (len(train), len(val), len(test)) == (70, 20, 10)
     np.testing.assert_array_equal(np.concatenate([train, val, test]), series)
-    assert train.max() < val.min() and val.max() < test.min()  # every training value comes first
+    assert (
+        train.max() < val.min() and val.max() < test.min()
+    )  # every training value comes first
 
 
-@pytest.mark.parametrize("val,test", [(0.0, 0.1), (0.1, 1.0), (-0.1, 0.2), (True, 0.1), ("0.1", 0.1)])
+@pytest.mark.parametrize(
+    "val,test", [(0.0, 0.1), (0.1, 1.0), (-0.1, 0.2), (True, 0.1), ("0.1", 0.1)]
+)
 def test_chronological_split_rejects_bad_fractions(val, test):
     with pytest.raises(ValueError, match="fraction must be a number in"):
         chronological_split(np.arange(100.0), val, test)
@@ -87,13 +91,19 @@ def test_normalization_uses_training_statistics_only():
     data = forecast_windows(series, 4, 1, 0.2, 0.2)
     train = series[:120]
     assert data.norm.mean == pytest.approx(np.sum(train) / len(train), abs=1e-12)
-    assert data.norm.std == pytest.approx(np.sqrt(np.mean((train - np.sum(train) / 120) ** 2)), abs=1e-12)
+    assert data.norm.std == pytest.approx(
+        np.sqrt(np.mean((train - np.sum(train) / 120) ** 2)), abs=1e-12
+    )
     changed = series.copy()
     changed[120:] = 1e6  # whatever comes later must not move the normalisation
     assert forecast_windows(changed, 4, 1, 0.2, 0.2).norm == data.norm
     z = data.norm.transform(series)
     np.testing.assert_allclose(data.norm.inverse(z), series, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(data.train[0][0, :, 0], (series[:4] - data.norm.mean) / data.norm.std, atol=1e-12)
+    np.testing.assert_allclose(
+        data.train[0][0, :, 0],
+        (series[:4] - data.norm.mean) / data.norm.std,
+        atol=1e-12,
+    )
 
 
 def test_normalization_refuses_constant_or_bad_training_data():
@@ -113,7 +123,10 @@ def test_no_window_crosses_a_split_boundary(horizon):
     start_val, start_test = data.bounds
     seen = {}
     for name, (x, y) in (("train", data.train), ("val", data.val), ("test", data.test)):
-        t_x, t_y = np.rint(data.norm.inverse(x)).astype(int), np.rint(data.norm.inverse(y)).astype(int)
+        t_x, t_y = (
+            np.rint(data.norm.inverse(x)).astype(int),
+            np.rint(data.norm.inverse(y)).astype(int),
+        )
         seen[name] = (t_x.min(), max(t_x.max(), t_y.max()))
         assert np.all(t_y == t_x[:, -1, 0] + horizon)
     assert seen["train"][1] < start_val and seen["val"] == (start_val, start_test - 1)
@@ -126,15 +139,24 @@ mpl_cbook = pytest.importorskip("matplotlib.cbook")
 
 
 def _raw(filename, dtype):
-    return np.fromfile(mpl_cbook.get_sample_data(filename, asfileobj=False), dtype=dtype)
+    return np.fromfile(
+        mpl_cbook.get_sample_data(filename, asfileobj=False), dtype=dtype
+    )
 
 
 def test_membrane_is_the_gallery_reading_in_millivolts():
     s = load_sample_series("membrane")
-    np.testing.assert_allclose(s.values, 100.0 * _raw("membrane.dat", np.float32).astype(np.float64), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        s.values,
+        100.0 * _raw("membrane.dat", np.float32).astype(np.float64),
+        rtol=0,
+        atol=1e-12,
+    )
     assert s.values.shape == (12000,) and s.sampling_rate == 2000.0 and s.unit == "mV"
     np.testing.assert_allclose(np.diff(s.times), 0.0005)
-    assert -80.0 < s.values.min() < -60.0 and -5.0 < s.values.max() < 10.0  # rest near -67 mV, spikes near 0 mV
+    assert (
+        -80.0 < s.values.min() < -60.0 and -5.0 < s.values.max() < 10.0
+    )  # rest near -67 mV, spikes near 0 mV
 
 
 def test_eeg_has_four_channels_of_800_samples():
@@ -149,12 +171,21 @@ def test_eeg_has_four_channels_of_800_samples():
 
 def test_price_series_are_dated_in_increasing_order():
     goog = load_sample_series("goog")
-    assert goog.values.shape == (1047,) and goog.sampling_rate is None and np.all(np.isfinite(goog.values))
+    assert (
+        goog.values.shape == (1047,)
+        and goog.sampling_rate is None
+        and np.all(np.isfinite(goog.values))
+    )
     assert np.all(np.diff(goog.times) > np.timedelta64(0, "D"))
     stocks = load_sample_series("stocks")
-    assert stocks.values.shape == (len(stocks.times), 10) and stocks.channels[0] == "IBM"
+    assert (
+        stocks.values.shape == (len(stocks.times), 10) and stocks.channels[0] == "IBM"
+    )
     assert np.all(np.diff(stocks.times) > np.timedelta64(0, "D"))
-    assert np.isnan(stocks.channel("GOOGL")[0]) and np.isfinite(stocks.channel("IBM")).all()
+    assert (
+        np.isnan(stocks.channel("GOOGL")[0])
+        and np.isfinite(stocks.channel("IBM")).all()
+    )
     assert not np.isnan(stocks.values).all(axis=1).any()  # no dated row without a price
 
 
@@ -173,13 +204,23 @@ def test_digit_sequences_are_image_rows_and_a_seeded_partition():
     assert (len(d.y_val), len(d.y_test)) == (round(0.2 * n), round(0.3 * n))
     assert d.x_train.shape == (n - len(d.y_val) - len(d.y_test), 8, 8)
     everything = np.concatenate([d.index_train, d.index_val, d.index_test])
-    np.testing.assert_array_equal(np.sort(everything), np.arange(n))  # disjoint and complete
-    for x, y, idx in ((d.x_train, d.y_train, d.index_train), (d.x_test, d.y_test, d.index_test)):
+    np.testing.assert_array_equal(
+        np.sort(everything), np.arange(n)
+    )  # disjoint and complete
+    for x, y, idx in (
+        (d.x_train, d.y_train, d.index_train),
+        (d.x_test, d.y_test, d.index_test),
+    ):
         np.testing.assert_array_equal(y, digits.target[idx])
         k = 5
-        np.testing.assert_array_equal(x[k, 2], digits.data[idx[k], 16:24] / 16.0)  # step t = 2 is pixel row 2
+        np.testing.assert_array_equal(
+            x[k, 2], digits.data[idx[k], 16:24] / 16.0
+        )  # step t = 2 is pixel row 2
     assert d.x_train.min() == 0.0 and d.x_train.max() == 1.0
-    again, other = load_digit_sequences(0.2, 0.3, seed=3), load_digit_sequences(0.2, 0.3, seed=4)
+    again, other = (
+        load_digit_sequences(0.2, 0.3, seed=3),
+        load_digit_sequences(0.2, 0.3, seed=4),
+    )
     np.testing.assert_array_equal(again.index_test, d.index_test)
     assert not np.array_equal(other.index_test, d.index_test)
 

@@ -31,8 +31,12 @@ def test_fit_matches_a_hand_written_loop_exactly():
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(b.parameters(), 0.5)
         opt.step()
-        snap_to_float32_(b.parameters())  # fit keeps float64 parameters on the float32 grid
-        assert history.train_loss[step] == pytest.approx(float(loss.detach()), abs=1e-12)
+        snap_to_float32_(
+            b.parameters()
+        )  # fit keeps float64 parameters on the float32 grid
+        assert history.train_loss[step] == pytest.approx(
+            float(loss.detach()), abs=1e-12
+        )
         assert history.grad_norm[step] == pytest.approx(float(norm), abs=1e-12)
     for p, q in zip(a.parameters(), b.parameters()):
         torch.testing.assert_close(p, q, rtol=0, atol=1e-12)
@@ -43,12 +47,26 @@ def test_fit_learns_the_adding_problem_and_evaluates():
     xv, yv = adding_problem(256, 10, seed=1)
     torch.manual_seed(0)
     model = SequenceModel(2, 16, 1, cell="gru")
-    history = fit(model, x, y, loss="mse", steps=300, batch_size=64, lr=1e-2, eval_data=(xv, yv), eval_every=100, seed=0)
+    history = fit(
+        model,
+        x,
+        y,
+        loss="mse",
+        steps=300,
+        batch_size=64,
+        lr=1e-2,
+        eval_data=(xv, yv),
+        eval_every=100,
+        seed=0,
+    )
     assert history.eval_steps == [100, 200, 300]
     # Always predicting 1 scores 1/6 (rnnbook.tasks); a model that learned to add must do far better on held-out data.
     from rnnbook.tasks import adding_problem_baseline_mse
+
     assert history.eval_loss[-1] < 0.2 * adding_problem_baseline_mse()
-    assert history.eval_loss[-1] == pytest.approx(evaluate_task(model, xv, yv, "mse")[0], rel=1e-6)
+    assert history.eval_loss[-1] == pytest.approx(
+        evaluate_task(model, xv, yv, "mse")[0], rel=1e-6
+    )
 
 
 def test_fit_is_deterministic():
@@ -62,18 +80,25 @@ def test_task_loss_accuracy_and_shapes():
     logits = torch.tensor([[[2.0, 0.0], [0.0, 1.0]], [[0.0, 3.0], [1.0, 0.0]]])
     value, acc = task_loss(logits, torch.tensor([[0, 1], [0, 0]]), "cross_entropy")
     assert acc == 0.75
-    want = torch.nn.functional.cross_entropy(logits.reshape(-1, 2), torch.tensor([0, 1, 0, 0]))
+    want = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, 2), torch.tensor([0, 1, 0, 0])
+    )
     assert float(value) == pytest.approx(float(want))
-    value, acc = task_loss(torch.tensor([[1.0], [3.0]]), torch.tensor([0.0, 1.0]), "mse")
+    value, acc = task_loss(
+        torch.tensor([[1.0], [3.0]]), torch.tensor([0.0, 1.0]), "mse"
+    )
     assert float(value) == pytest.approx(2.5) and math.isnan(acc)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"loss": "hinge"}, "loss must be one of"),
-    ({"steps": 0}, "steps must be a positive int"),
-    ({"batch_size": 100}, "at most the number of samples"),
-    ({"lr": -1.0}, "lr must be a finite number > 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"loss": "hinge"}, "loss must be one of"),
+        ({"steps": 0}, "steps must be a positive int"),
+        ({"batch_size": 100}, "at most the number of samples"),
+        ({"lr": -1.0}, "lr must be a finite number > 0"),
+    ],
+)
 def test_fit_bad_arguments(kwargs, match):
     x, y = adding_problem(16, 4, seed=0)
     args = {"loss": "mse", "steps": 1, "batch_size": 4, **kwargs}
@@ -115,7 +140,17 @@ def _train_with_noise(noise, snap):
         torch.set_default_dtype(dtype)
     torch.manual_seed(123)  # the noise
     opt = _NoisyAdam(model.parameters(), lr=1e-2, noise=noise)
-    fit(model, x, y, loss="mse", steps=600, batch_size=64, optimizer=opt, seed=2, snap=snap)
+    fit(
+        model,
+        x,
+        y,
+        loss="mse",
+        steps=600,
+        batch_size=64,
+        optimizer=opt,
+        seed=2,
+        snap=snap,
+    )
     return torch.cat([p.detach().flatten() for p in model.parameters()])
 
 
@@ -135,8 +170,12 @@ def test_snap_to_float32_rounds_float64_only():
     big = 1e300
     p = torch.tensor([1 / 3, -2.0 / 7, big, float("nan")], dtype=torch.float64)
     snap_to_float32_([p])
-    assert p[0].item() == float(np.float32(1 / 3)) and p[1].item() == float(np.float32(-2.0 / 7))
-    assert p[2].item() == big and math.isnan(p[3].item())  # beyond float32's range: untouched
+    assert p[0].item() == float(np.float32(1 / 3)) and p[1].item() == float(
+        np.float32(-2.0 / 7)
+    )
+    assert p[2].item() == big and math.isnan(
+        p[3].item()
+    )  # beyond float32's range: untouched
     q = torch.tensor([1 / 3], dtype=torch.float32)
     before = q.clone()
     snap_to_float32_(q)
@@ -152,4 +191,6 @@ def test_numpy_snap_matches_torch():
     snap_to_float32({"a": a, "i": np.arange(3)})
     snap_to_float32_(t)
     assert np.array_equal(a, t.numpy())
-    assert a[0, 0] == 1e300 and np.array_equal(a[1:], a[1:].astype(np.float32).astype(np.float64))
+    assert a[0, 0] == 1e300 and np.array_equal(
+        a[1:], a[1:].astype(np.float32).astype(np.float64)
+    )

@@ -23,7 +23,9 @@ def test_only_the_forget_block_changes(impl):
         if name in ("rnn.bias_ih_l0", "rnn.bias_hh_l0"):
             fill = 1.5 if name == "rnn.bias_ih_l0" else 0.0
             assert torch.all(biased[name][H : 2 * H] == fill)
-            assert torch.equal(biased[name][:H], value[:H]) and torch.equal(biased[name][2 * H :], value[2 * H :])
+            assert torch.equal(biased[name][:H], value[:H]) and torch.equal(
+                biased[name][2 * H :], value[2 * H :]
+            )
         else:
             assert torch.equal(biased[name], value), name
 
@@ -40,14 +42,20 @@ def test_forget_gate_value_in_a_step():
             else:  # keep only the forget block (rows 3:6, gate order i, f, g, o) of the biases
                 p[:3] = 0.0
                 p[6:] = 0.0
-    _, (_, c_1) = layer(torch.zeros(1, 1, 1, dtype=torch.float32), (torch.zeros(1, 1, 3), torch.ones(1, 1, 3)))
+    _, (_, c_1) = layer(
+        torch.zeros(1, 1, 1, dtype=torch.float32),
+        (torch.zeros(1, 1, 3), torch.ones(1, 1, 3)),
+    )
     sigmoid_2 = 1 / (1 + math.exp(-2.0))
     assert torch.allclose(c_1, torch.full_like(c_1, sigmoid_2), rtol=0, atol=1e-6)
 
 
 def test_the_builder_pickles_and_rebuilds_the_same_model():
-    builder = functools.partial(with_forget_gate_bias,
-                                functools.partial(SequenceModel, 2, 4, 1, cell="lstm", impl="torch.nn"), 1.0)
+    builder = functools.partial(
+        with_forget_gate_bias,
+        functools.partial(SequenceModel, 2, 4, 1, cell="lstm", impl="torch.nn"),
+        1.0,
+    )
     again = pickle.loads(pickle.dumps(builder))
     torch.manual_seed(0)
     a = builder().state_dict()
@@ -58,4 +66,6 @@ def test_the_builder_pickles_and_rebuilds_the_same_model():
 
 def test_refuses_a_model_without_an_lstm():
     with pytest.raises(ValueError, match="needs an LSTM"):
-        with_forget_gate_bias(functools.partial(SequenceModel, 2, 4, 1, cell="gru"), 1.0)
+        with_forget_gate_bias(
+            functools.partial(SequenceModel, 2, 4, 1, cell="gru"), 1.0
+        )

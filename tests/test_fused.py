@@ -4,25 +4,51 @@ import shutil
 
 import pytest
 import torch
-from conftest import assert_results_close, random_case, run_torch_module
 
 import rnnbook.torch as rtorch
+from conftest import assert_results_close, random_case, run_torch_module
 from rnnbook.torch.fused import FusedLSTM, lstm_cell
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-COMPILER = pytest.mark.skipif(shutil.which("c++") is None and shutil.which("g++") is None,
-                              reason="torch.compile on the CPU needs a C++ compiler")
+COMPILER = pytest.mark.skipif(
+    shutil.which("c++") is None and shutil.which("g++") is None,
+    reason="torch.compile on the CPU needs a C++ compiler",
+)
 
 
 def _compare(backend, dtype, atol, device="cpu", bidirectional=True, seed=0):
-    case = random_case(seed, batch_first=False, num_layers=2, bidirectional=bidirectional, state_count=2)
+    case = random_case(
+        seed,
+        batch_first=False,
+        num_layers=2,
+        bidirectional=bidirectional,
+        state_count=2,
+    )
     _, _, d_x, d_h = case["sizes"]
     torch.manual_seed(seed)
-    ref = torch.nn.LSTM(d_x, d_h, num_layers=2, bidirectional=bidirectional).to(device=device, dtype=dtype)
-    want = run_torch_module(ref, case["x"], case["hx"], case["d_out"], case["d_hn"], device=device)
-    fused = FusedLSTM(d_x, d_h, num_layers=2, bidirectional=bidirectional, device=device, dtype=dtype, backend=backend)
+    ref = torch.nn.LSTM(d_x, d_h, num_layers=2, bidirectional=bidirectional).to(
+        device=device, dtype=dtype
+    )
+    want = run_torch_module(
+        ref, case["x"], case["hx"], case["d_out"], case["d_hn"], device=device
+    )
+    fused = FusedLSTM(
+        d_x,
+        d_h,
+        num_layers=2,
+        bidirectional=bidirectional,
+        device=device,
+        dtype=dtype,
+        backend=backend,
+    )
     fused.load_state_dict(ref.state_dict())
-    assert_results_close(run_torch_module(fused, case["x"], case["hx"], case["d_out"], case["d_hn"], device=device), want, atol)
+    assert_results_close(
+        run_torch_module(
+            fused, case["x"], case["hx"], case["d_out"], case["d_hn"], device=device
+        ),
+        want,
+        atol,
+    )
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -33,7 +59,11 @@ def test_uncompiled_fused_lstm_matches_torch_nn(seed):
 def test_cell_is_the_lstm_step_without_its_matmul():
     torch.manual_seed(0)
     N, H = 3, 5
-    xw, h, c = torch.randn(N, 4 * H, dtype=torch.float64), torch.randn(N, H, dtype=torch.float64), torch.randn(N, H, dtype=torch.float64)
+    xw, h, c = (
+        torch.randn(N, 4 * H, dtype=torch.float64),
+        torch.randn(N, H, dtype=torch.float64),
+        torch.randn(N, H, dtype=torch.float64),
+    )
     w_hh = torch.randn(4 * H, H, dtype=torch.float64)
     want = rtorch.lstm_step(xw, h, c, w_hh, None)
     got = lstm_cell(xw + h @ w_hh.T, c)

@@ -5,7 +5,14 @@ import itertools
 import numpy as np
 import pytest
 
-from rnnbook.numpy import GRU, LSTM, RNN, check_layer_gradients, numerical_gradient, relative_error
+from rnnbook.numpy import (
+    GRU,
+    LSTM,
+    RNN,
+    check_layer_gradients,
+    numerical_gradient,
+    relative_error,
+)
 
 TOL = 1e-6  # the bound; observed errors are around 1e-9 (finite-difference noise at eps=1e-6)
 
@@ -39,7 +46,9 @@ GATED_CASES = [
 ]
 
 
-@pytest.mark.parametrize("cls, T, N, d_x, d_h, kwargs", [(RNN, *c) for c in CASES] + GATED_CASES)
+@pytest.mark.parametrize(
+    "cls, T, N, d_x, d_h, kwargs", [(RNN, *c) for c in CASES] + GATED_CASES
+)
 def test_backward_matches_finite_differences(cls, T, N, d_x, d_h, kwargs):
     layer = cls(d_x, d_h, seed=0, **kwargs)
     rng = np.random.default_rng(1)
@@ -69,7 +78,10 @@ def test_gradient_check_detects_a_wrong_backward():
     out, h_n = layer.forward(x)
     layer.backward(np.ones_like(out), np.ones_like(h_n))
     analytic = layer.grads["weight_hh_l0"].copy()
-    numeric = numerical_gradient(lambda: float(layer.forward(x)[0].sum() + layer.forward(x)[1].sum()), layer.params["weight_hh_l0"])
+    numeric = numerical_gradient(
+        lambda: float(layer.forward(x)[0].sum() + layer.forward(x)[1].sum()),
+        layer.params["weight_hh_l0"],
+    )
     assert relative_error(analytic, numeric) < TOL
     analytic[0, 0] += 1e-3
     assert relative_error(analytic, numeric) > 1e-4
@@ -93,13 +105,25 @@ def test_full_bptt_equals_sum_of_per_step_contributions():
     np.testing.assert_allclose(layer.grads["weight_hh_l0"], total, atol=1e-14)
 
 
-@pytest.mark.parametrize("nonlinearity, bidirectional", list(itertools.product(["tanh", "relu"], [False, True])))
+@pytest.mark.parametrize(
+    "nonlinearity, bidirectional",
+    list(itertools.product(["tanh", "relu"], [False, True])),
+)
 def test_grads_keys_and_shapes_match_params(nonlinearity, bidirectional):
-    layer = RNN(3, 2, num_layers=2, nonlinearity=nonlinearity, bidirectional=bidirectional, seed=0)
+    layer = RNN(
+        3,
+        2,
+        num_layers=2,
+        nonlinearity=nonlinearity,
+        bidirectional=bidirectional,
+        seed=0,
+    )
     out, h_n = layer.forward(np.ones((2, 1, 3)))
     d_x, d_hx = layer.backward(out, h_n)
     assert d_x.shape == (2, 1, 3) and d_hx.shape == h_n.shape
-    assert {k: v.shape for k, v in layer.grads.items()} == {k: v.shape for k, v in layer.params.items()}
+    assert {k: v.shape for k, v in layer.grads.items()} == {
+        k: v.shape for k, v in layer.params.items()
+    }
 
 
 @pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
@@ -125,10 +149,14 @@ def test_state_grads_equal_the_initial_state_gradient_of_the_remaining_sequence(
         suffix.forward(x[t + 1 :], state_t)
         _, d_state_t = suffix.backward(d_out[t + 1 :], pack(d_final))
         d_state_t = d_state_t if isinstance(d_state_t, tuple) else (d_state_t,)
-        np.testing.assert_allclose(recorded[0][t], d_out[t] + d_state_t[0][0], atol=1e-12)
+        np.testing.assert_allclose(
+            recorded[0][t], d_out[t] + d_state_t[0][0], atol=1e-12
+        )
         if cls is LSTM:
             np.testing.assert_allclose(recorded[1][t], d_state_t[1][0], atol=1e-12)
-    np.testing.assert_allclose(recorded[0][T - 1], d_out[T - 1] + d_final[0][0], atol=1e-12)
+    np.testing.assert_allclose(
+        recorded[0][T - 1], d_out[T - 1] + d_final[0][0], atol=1e-12
+    )
 
 
 def test_sigmoid_rnn_backends_agree_with_a_transcription():
@@ -142,7 +170,12 @@ def test_sigmoid_rnn_backends_agree_with_a_transcription():
     x = np.random.default_rng(0).standard_normal((5, 2, 3))
     h, hs = torch.zeros(2, 4, dtype=torch.float64), []
     for x_t in torch.tensor(x):
-        h = torch.sigmoid(x_t @ p["weight_ih_l0"].T + p["bias_ih_l0"] + h @ p["weight_hh_l0"].T + p["bias_hh_l0"])
+        h = torch.sigmoid(
+            x_t @ p["weight_ih_l0"].T
+            + p["bias_ih_l0"]
+            + h @ p["weight_hh_l0"].T
+            + p["bias_hh_l0"]
+        )
         hs.append(h)
     want = torch.stack(hs)
     want.sum().backward()
@@ -153,7 +186,9 @@ def test_sigmoid_rnn_backends_agree_with_a_transcription():
         np.testing.assert_allclose(layer.grads[k], p[k].grad.numpy(), atol=1e-13)
     ours = rtorch.RNN(3, 4, nonlinearity="sigmoid", dtype=torch.float64)
     ours.load_state_dict({k: torch.tensor(v) for k, v in layer.params.items()})
-    np.testing.assert_allclose(ours(torch.tensor(x))[0].detach().numpy(), want.detach().numpy(), atol=1e-14)
+    np.testing.assert_allclose(
+        ours(torch.tensor(x))[0].detach().numpy(), want.detach().numpy(), atol=1e-14
+    )
 
 
 def test_lstm_step_writes_into_out_exactly_what_it_returns_without_it():
@@ -162,7 +197,11 @@ def test_lstm_step_writes_into_out_exactly_what_it_returns_without_it():
 
     rng = np.random.default_rng(3)
     N, H = 3, 2
-    xw, W, b = rng.standard_normal((N, 4 * H)), rng.standard_normal((4 * H, H)), rng.standard_normal(4 * H)
+    xw, W, b = (
+        rng.standard_normal((N, 4 * H)),
+        rng.standard_normal((4 * H, H)),
+        rng.standard_normal(4 * H),
+    )
     h, c, dh, dc = (rng.standard_normal((N, H)) for _ in range(4))
     h_t, c_t, gates = lstm_step_forward(xw, h, c, W, b)
     out = np.full((N, 4 * H), np.nan)

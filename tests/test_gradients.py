@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.torch.utils import snap_to_float32_
-
 from rnnbook.fit import fit
 from rnnbook.gradients import (
     BOOK_SYMBOLS,
@@ -21,6 +19,7 @@ from rnnbook.gradients import (
 )
 from rnnbook.init import spectral_norms
 from rnnbook.tasks import adding_problem
+from rnnbook.torch.utils import snap_to_float32_
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +44,9 @@ def test_one_unit_loss_is_the_recurrence_and_broadcasts():
     assert loss.shape == gw.shape == gb.shape == (7, 5)
     for i in range(7):
         for j in range(5):
-            assert loss[i, j] == pytest.approx(_loop_loss(w[i, 0], b[0, j], 12, 0.3, -0.2), rel=1e-13, abs=1e-15)
+            assert loss[i, j] == pytest.approx(
+                _loop_loss(w[i, 0], b[0, j], 12, 0.3, -0.2), rel=1e-13, abs=1e-15
+            )
 
 
 def test_one_unit_gradient_matches_finite_differences():
@@ -54,8 +55,14 @@ def test_one_unit_gradient_matches_finite_differences():
     T, h0, target = 8, 0.5, 0.4
     _, gw, gb = one_unit_rnn(w, b, T=T, h0=h0, target=target)
     eps = 1e-6
-    num_w = (one_unit_rnn(w + eps, b, T=T, h0=h0, target=target)[0] - one_unit_rnn(w - eps, b, T=T, h0=h0, target=target)[0]) / (2 * eps)
-    num_b = (one_unit_rnn(w, b + eps, T=T, h0=h0, target=target)[0] - one_unit_rnn(w, b - eps, T=T, h0=h0, target=target)[0]) / (2 * eps)
+    num_w = (
+        one_unit_rnn(w + eps, b, T=T, h0=h0, target=target)[0]
+        - one_unit_rnn(w - eps, b, T=T, h0=h0, target=target)[0]
+    ) / (2 * eps)
+    num_b = (
+        one_unit_rnn(w, b + eps, T=T, h0=h0, target=target)[0]
+        - one_unit_rnn(w, b - eps, T=T, h0=h0, target=target)[0]
+    ) / (2 * eps)
     np.testing.assert_allclose(gw, num_w, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(gb, num_b, rtol=1e-6, atol=1e-9)
 
@@ -118,7 +125,9 @@ def test_descend_with_clipping_caps_every_step():
     steps = np.hypot(*np.diff(path, axis=0).T)
     assert np.all(steps <= 0.1 * 1.0 * (1 + 1e-12))
     big = norms > 1.0
-    assert big.any()  # the path meets the cliff, where the gradient is larger than the threshold
+    assert (
+        big.any()
+    )  # the path meets the cliff, where the gradient is larger than the threshold
     np.testing.assert_allclose(steps[big], 0.1, rtol=1e-12)
     np.testing.assert_allclose(steps[~big], 0.1 * norms[~big], rtol=1e-12)
     # a threshold above every gradient changes nothing
@@ -155,7 +164,9 @@ def test_initialised_models(impl):
     assert torch.equal(irnn.rnn.weight_hh_l0, torch.eye(32))
     assert not irnn.rnn.bias_ih_l0.any() and not irnn.rnn.bias_hh_l0.any()
     scaled = initialised_model("scaled", sigma_max=4.0, impl=impl)
-    assert spectral_norms(scaled.rnn)["weight_hh_l0"][0] == pytest.approx(4.0, rel=1e-12)
+    assert spectral_norms(scaled.rnn)["weight_hh_l0"][0] == pytest.approx(
+        4.0, rel=1e-12
+    )
 
 
 def _adding(n=256, T=6):
@@ -168,13 +179,25 @@ def test_trace_records_the_same_run_as_fit_with_sgd():
     trace = trace_sgd(build, x, y, seed=4, steps=15, lr=0.05, batch_size=16)
     torch.manual_seed(4)
     model = build()
-    hist = fit(model, x, y, loss="mse", steps=15, batch_size=16, optimizer=torch.optim.SGD(model.parameters(), lr=0.05),
-               clip=None, seed=4, progress=False)
+    hist = fit(
+        model,
+        x,
+        y,
+        loss="mse",
+        steps=15,
+        batch_size=16,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.05),
+        clip=None,
+        seed=4,
+        progress=False,
+    )
     np.testing.assert_allclose(trace.loss, hist.train_loss, rtol=1e-12)
     np.testing.assert_allclose(trace.total_grad_norm, hist.grad_norm, rtol=1e-12)
     params = dict(model.named_parameters())
     for name, symbol in BOOK_SYMBOLS.items():
-        assert trace.param_norm[symbol][-1] == pytest.approx(float(params[name].detach().norm()), rel=1e-12)
+        assert trace.param_norm[symbol][-1] == pytest.approx(
+            float(params[name].detach().norm()), rel=1e-12
+        )
     assert list(trace.steps) == list(range(1, 16))
 
 
@@ -186,7 +209,9 @@ def test_trace_gradient_norms_per_parameter_and_clipping():
     torch.manual_seed(0)
     model = build()
     start = {n: p.detach().clone() for n, p in model.named_parameters()}
-    idx = torch.as_tensor(np.random.default_rng(0).choice(len(x), size=32, replace=False))
+    idx = torch.as_tensor(
+        np.random.default_rng(0).choice(len(x), size=32, replace=False)
+    )
     out = model(torch.as_tensor(x)[idx])[:, 0]
     loss = ((out - torch.as_tensor(y)[idx]) ** 2).mean()
     loss.backward()
@@ -194,24 +219,46 @@ def test_trace_gradient_norms_per_parameter_and_clipping():
     total = math.sqrt(sum(float((g**2).sum()) for g in grads.values()))
     assert trace.total_grad_norm[0] == pytest.approx(total, rel=1e-12)
     for name, symbol in BOOK_SYMBOLS.items():
-        assert trace.grad_norm[symbol][0] == pytest.approx(float(grads[name].norm()), rel=1e-12)
+        assert trace.grad_norm[symbol][0] == pytest.approx(
+            float(grads[name].norm()), rel=1e-12
+        )
     # both torch biases receive dL/db_h
-    assert torch.allclose(grads["rnn.bias_ih_l0"], grads["rnn.bias_hh_l0"], rtol=1e-12, atol=0)
+    assert torch.allclose(
+        grads["rnn.bias_ih_l0"], grads["rnn.bias_hh_l0"], rtol=1e-12, atol=0
+    )
     # the clipped step moved every parameter by lr * clip * g / ||g||
     assert total > 0.01
     for name, symbol in BOOK_SYMBOLS.items():
         moved = start[name] - 0.1 * 0.01 * grads[name] / total
-        snap_to_float32_(moved)  # trace_sgd, like fit, rounds the parameters to the float32 grid
-        assert trace.param_norm[symbol][0] == pytest.approx(float(moved.norm()), rel=1e-12)
-        assert trace.param_norm_start[symbol] == pytest.approx(float(start[name].norm()), rel=1e-14)
+        snap_to_float32_(
+            moved
+        )  # trace_sgd, like fit, rounds the parameters to the float32 grid
+        assert trace.param_norm[symbol][0] == pytest.approx(
+            float(moved.norm()), rel=1e-12
+        )
+        assert trace.param_norm_start[symbol] == pytest.approx(
+            float(start[name].norm()), rel=1e-14
+        )
 
 
 def test_trace_many_equals_one_by_one_and_evaluates():
     x, y = _adding()
     xe, ye = adding_problem(64, 6, seed=2)
     build = functools.partial(initialised_model, "default", hidden_size=4)
-    runs = {s: dict(build=build, x=x, y=y, seed=s, steps=6, lr=0.05, batch_size=16, eval_data=(xe, ye), eval_every=3)
-            for s in (0, 1)}
+    runs = {
+        s: dict(
+            build=build,
+            x=x,
+            y=y,
+            seed=s,
+            steps=6,
+            lr=0.05,
+            batch_size=16,
+            eval_data=(xe, ye),
+            eval_every=3,
+        )
+        for s in (0, 1)
+    }
     many = trace_many(runs, processes=1)
     assert list(many) == [0, 1]
     for s, trace in many.items():
@@ -225,4 +272,6 @@ def test_trace_needs_a_one_layer_rnn():
     from rnnbook.torch import SequenceModel
 
     with pytest.raises(ValueError, match="one-layer RNN"):
-        trace_sgd(functools.partial(SequenceModel, 2, 4, 1, cell="gru"), x, y, steps=1, lr=0.1)
+        trace_sgd(
+            functools.partial(SequenceModel, 2, 4, 1, cell="gru"), x, y, steps=1, lr=0.1
+        )

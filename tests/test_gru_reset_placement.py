@@ -40,9 +40,25 @@ def case():
     d_out = rng.standard_normal((T, N, d_h))
     xt = torch.tensor(x, requires_grad=True)
     h0t = torch.tensor(h0[0], requires_grad=True)
-    out = cho_gru_transcription(xt, h0t, params["weight_ih_l0"], params["weight_hh_l0"], params["bias_ih_l0"], params["bias_hh_l0"])
+    out = cho_gru_transcription(
+        xt,
+        h0t,
+        params["weight_ih_l0"],
+        params["weight_hh_l0"],
+        params["bias_ih_l0"],
+        params["bias_hh_l0"],
+    )
     (out * torch.tensor(d_out)).sum().backward()
-    return layer, x, h0, d_out, out.detach().numpy(), xt.grad.numpy(), h0t.grad.numpy(), {k: p.grad.numpy() for k, p in params.items()}
+    return (
+        layer,
+        x,
+        h0,
+        d_out,
+        out.detach().numpy(),
+        xt.grad.numpy(),
+        h0t.grad.numpy(),
+        {k: p.grad.numpy() for k, p in params.items()},
+    )
 
 
 def test_numpy_cho_gru_matches_transcription(case):
@@ -53,7 +69,9 @@ def test_numpy_cho_gru_matches_transcription(case):
     np.testing.assert_allclose(got_dx, d_x, rtol=0, atol=1e-12)
     np.testing.assert_allclose(got_dh0[0], d_h0, rtol=0, atol=1e-12)
     for name, g in grads.items():
-        np.testing.assert_allclose(layer.grads[name], g, rtol=0, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            layer.grads[name], g, rtol=0, atol=1e-12, err_msg=name
+        )
 
 
 def test_torch_cho_gru_matches_transcription(case):
@@ -66,7 +84,9 @@ def test_torch_cho_gru_matches_transcription(case):
     (got * torch.tensor(d_out)).sum().backward()
     np.testing.assert_allclose(xt.grad.numpy(), d_x, rtol=0, atol=1e-12)
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), grads[name], rtol=0, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            p.grad.numpy(), grads[name], rtol=0, atol=1e-12, err_msg=name
+        )
 
 
 def test_the_two_placements_differ():

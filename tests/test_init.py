@@ -6,15 +6,28 @@ import torch
 
 import rnnbook.numpy as rnp
 import rnnbook.torch as rtorch
-from rnnbook.init import forget_gate_bias_, identity_recurrent_, orthogonal_recurrent_, scale_recurrent_, spectral_norms
+from rnnbook.init import (
+    forget_gate_bias_,
+    identity_recurrent_,
+    orthogonal_recurrent_,
+    scale_recurrent_,
+    spectral_norms,
+)
 
 
 def _layers(name, **kwargs):
-    return [getattr(rnp, name)(3, 5, seed=0, **kwargs), getattr(rtorch, name)(3, 5, dtype=torch.float64, **kwargs)]
+    return [
+        getattr(rnp, name)(3, 5, seed=0, **kwargs),
+        getattr(rtorch, name)(3, 5, dtype=torch.float64, **kwargs),
+    ]
 
 
 def _hh_blocks(layer):
-    params = layer.params if hasattr(layer, "params") else {k: p.detach().numpy() for k, p in layer.named_parameters()}
+    params = (
+        layer.params
+        if hasattr(layer, "params")
+        else {k: p.detach().numpy() for k, p in layer.named_parameters()}
+    )
     for name, w in params.items():
         if name.startswith("weight_hh"):
             yield from (w[k * 5 : (k + 1) * 5] for k in range(w.shape[0] // 5))
@@ -26,7 +39,9 @@ def test_scale_sets_the_largest_singular_value(name):
         scale_recurrent_(layer, 1.7)
         for block in _hh_blocks(layer):
             assert abs(np.linalg.svd(block, compute_uv=False)[0] - 1.7) < 1e-12
-        assert all(abs(v - 1.7) < 1e-12 for vs in spectral_norms(layer).values() for v in vs)
+        assert all(
+            abs(v - 1.7) < 1e-12 for vs in spectral_norms(layer).values() for v in vs
+        )
 
 
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
@@ -54,13 +69,26 @@ def test_identity_irnn():
 
 def test_forget_gate_bias_sets_b_f_only():
     for layer in _layers("LSTM", num_layers=2):
-        before = {k: np.array(v) for k, v in (layer.params.items() if hasattr(layer, "params") else ((k, p.detach().numpy()) for k, p in layer.named_parameters()))}
+        before = {
+            k: np.array(v)
+            for k, v in (
+                layer.params.items()
+                if hasattr(layer, "params")
+                else ((k, p.detach().numpy()) for k, p in layer.named_parameters())
+            )
+        }
         forget_gate_bias_(layer, 1.0)
-        after = layer.params if hasattr(layer, "params") else {k: p.detach().numpy() for k, p in layer.named_parameters()}
+        after = (
+            layer.params
+            if hasattr(layer, "params")
+            else {k: p.detach().numpy() for k, p in layer.named_parameters()}
+        )
         for k in ("_l0", "_l1"):
             b = after["bias_ih" + k] + after["bias_hh" + k]
             np.testing.assert_array_equal(b[5:10], np.ones(5))
-            np.testing.assert_array_equal(b[:5], (before["bias_ih" + k] + before["bias_hh" + k])[:5])
+            np.testing.assert_array_equal(
+                b[:5], (before["bias_ih" + k] + before["bias_hh" + k])[:5]
+            )
     with pytest.raises(ValueError, match="LSTM"):
         forget_gate_bias_(rnp.GRU(3, 5), 1.0)
     with pytest.raises(ValueError, match="no biases"):
@@ -68,7 +96,9 @@ def test_forget_gate_bias_sets_b_f_only():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="sigma_max must be a finite number > 0, got 0"):
+    with pytest.raises(
+        ValueError, match="sigma_max must be a finite number > 0, got 0"
+    ):
         scale_recurrent_(rnp.RNN(3, 5), 0)
     with pytest.raises(TypeError, match="got int"):
         scale_recurrent_(3, 1.0)

@@ -19,7 +19,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from _built_book import ROOT, chromium_path, toc_notebooks, unavailable, watch_offline
 
 TOKEN = "rnnbook-test-token"
@@ -40,15 +39,32 @@ def _get(url: str) -> dict:
 @pytest.fixture(scope="module")
 def jupyter():
     jupyter = Path(sys.executable).with_name("jupyter")
-    if not jupyter.exists() or shutil.which("jupyter-lab", path=str(jupyter.parent)) is None:
-        unavailable("JupyterLab is not installed in this environment (requirements.txt pins it)")
+    if (
+        not jupyter.exists()
+        or shutil.which("jupyter-lab", path=str(jupyter.parent)) is None
+    ):
+        unavailable(
+            "JupyterLab is not installed in this environment (requirements.txt pins it)"
+        )
     port = _free_port()
-    command = [str(jupyter), "lab", f"--config={ROOT / 'jupyter_lab_config.py'}", "--no-browser",
-               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={ROOT}"]
-    if os.geteuid() == 0:  # CI containers run as root, which Jupyter refuses unless told
+    command = [
+        str(jupyter),
+        "lab",
+        f"--config={ROOT / 'jupyter_lab_config.py'}",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={TOKEN}",
+        f"--ServerApp.root_dir={ROOT}",
+    ]
+    if (
+        os.geteuid() == 0
+    ):  # CI containers run as root, which Jupyter refuses unless told
         command.append("--allow-root")
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -77,7 +93,9 @@ def test_contents_api_lists_every_chapter(jupyter):
     kernels = _get(f"{jupyter}/api/kernelspecs?token={TOKEN}")
     assert kernels["default"] == "python3"
     argv0 = kernels["kernelspecs"]["python3"]["spec"]["argv"][0]
-    assert Path(argv0).resolve() == Path(sys.executable).resolve() or argv0 == "python", argv0
+    assert (
+        Path(argv0).resolve() == Path(sys.executable).resolve() or argv0 == "python"
+    ), argv0
 
 
 def test_jupyterlab_opens_a_chapter_offline(jupyter):
@@ -87,8 +105,12 @@ def test_jupyterlab_opens_a_chapter_offline(jupyter):
         unavailable("Playwright for Python is not installed (requirements.txt pins it)")
     executable = chromium_path()
     if executable is None:
-        unavailable("Chromium is not installed (apt-get install chromium; .ci/run does it)")
-    expected_cells = len(json.loads((ROOT / CHAPTER).read_text(encoding="utf-8"))["cells"])
+        unavailable(
+            "Chromium is not installed (apt-get install chromium; .ci/run does it)"
+        )
+    expected_cells = len(
+        json.loads((ROOT / CHAPTER).read_text(encoding="utf-8"))["cells"]
+    )
     problems: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True)
@@ -96,14 +118,25 @@ def test_jupyterlab_opens_a_chapter_offline(jupyter):
         tab = context.new_page()
         watch_offline(context, tab, problems)
         try:
-            tab.goto(f"{jupyter}/lab/tree/{CHAPTER}?token={TOKEN}", wait_until="load", timeout=90_000)
+            tab.goto(
+                f"{jupyter}/lab/tree/{CHAPTER}?token={TOKEN}",
+                wait_until="load",
+                timeout=90_000,
+            )
             tab.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
             # JupyterLab renders cells lazily as they scroll into view; count the cell widgets.
-            tab.wait_for_function(f"() => document.querySelectorAll('.jp-NotebookPanel .jp-Cell').length >= "
-                                  f"{expected_cells}", timeout=60_000)
-            rendered = tab.evaluate("() => document.querySelectorAll('.jp-NotebookPanel .jp-Cell').length")
-            heading = tab.evaluate("() => { const h = document.querySelector('.jp-NotebookPanel h1');"
-                                   " return h ? h.textContent : null; }")
+            tab.wait_for_function(
+                f"() => document.querySelectorAll('.jp-NotebookPanel .jp-Cell').length >= "
+                f"{expected_cells}",
+                timeout=60_000,
+            )
+            rendered = tab.evaluate(
+                "() => document.querySelectorAll('.jp-NotebookPanel .jp-Cell').length"
+            )
+            heading = tab.evaluate(
+                "() => { const h = document.querySelector('.jp-NotebookPanel h1');"
+                " return h ? h.textContent : null; }"
+            )
             shots = ROOT / "_build" / "screenshots"
             shots.mkdir(parents=True, exist_ok=True)
             tab.screenshot(path=str(shots / "jupyterlab_deep_rnns.png"))

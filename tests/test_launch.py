@@ -19,7 +19,6 @@ import types
 
 import pytest
 import yaml
-
 from _built_book import ROOT, require_built_book, toc_notebooks
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -60,7 +59,9 @@ def test_config_points_at_the_repository():
 
 
 def test_every_chapter_is_a_notebook():
-    assert len(NOTEBOOKS) >= 10, f"only {len(NOTEBOOKS)} notebooks found through _toc.yml"
+    assert len(NOTEBOOKS) >= 10, (
+        f"only {len(NOTEBOOKS)} notebooks found through _toc.yml"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
@@ -71,7 +72,9 @@ def test_launch_buttons_point_at_the_notebook(path):
     text = page.read_text(encoding="utf-8")
     owner_name = REPOSITORY.removeprefix("https://github.com/")
     notebook = path.relative_to(ROOT).as_posix()
-    binder = f"https://mybinder.org/v2/gh/{owner_name}/{BRANCH}?urlpath=lab/tree/{notebook}"
+    binder = (
+        f"https://mybinder.org/v2/gh/{owner_name}/{BRANCH}?urlpath=lab/tree/{notebook}"
+    )
     colab = f"https://colab.research.google.com/github/{owner_name}/blob/{BRANCH}/{notebook}"
     hrefs = set(re.findall(r'href="([^"]+)"', text))
     assert binder in hrefs, f"no Binder launch link {binder} in {page.name}"
@@ -83,22 +86,35 @@ def test_binder_pins_agree_with_requirements():
     main = pins(ROOT / "requirements.txt")
     assert binder, "binder/requirements.txt pins nothing"
     torch = binder.pop("torch")
-    assert torch == f"{main['torch']}+cpu", f"binder torch {torch} is not the CPU build of {main['torch']}"
-    disagree = {name: (version, main.get(name)) for name, version in binder.items()
-                if main.get(name) != version}
-    assert not disagree, f"binder pins that differ from requirements.txt (binder, main): {disagree}"
+    assert torch == f"{main['torch']}+cpu", (
+        f"binder torch {torch} is not the CPU build of {main['torch']}"
+    )
+    disagree = {
+        name: (version, main.get(name))
+        for name, version in binder.items()
+        if main.get(name) != version
+    }
+    assert not disagree, (
+        f"binder pins that differ from requirements.txt (binder, main): {disagree}"
+    )
 
 
 def test_binder_uses_the_cpu_wheels_python_and_installs_rnnbook():
     text = (ROOT / "binder" / "requirements.txt").read_text(encoding="utf-8")
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in text.splitlines()
-    assert (ROOT / "binder" / "runtime.txt").read_text(encoding="utf-8").strip() == "python-3.11"
+    assert (ROOT / "binder" / "runtime.txt").read_text(
+        encoding="utf-8"
+    ).strip() == "python-3.11"
     post_build = ROOT / "binder" / "postBuild"
     assert post_build.stat().st_mode & 0o111, "binder/postBuild must be executable"
     extras = set(PYPROJECT["project"]["optional-dependencies"])
-    match = re.search(r'pip install .*-e "\.\[([a-z,]+)\]"', post_build.read_text(encoding="utf-8"))
+    match = re.search(
+        r'pip install .*-e "\.\[([a-z,]+)\]"', post_build.read_text(encoding="utf-8")
+    )
     assert match, "binder/postBuild does not install rnnbook (-e .[extras])"
-    assert set(match.group(1).split(",")) == extras, f"install rnnbook with all its extras {extras}"
+    assert set(match.group(1).split(",")) == extras, (
+        f"install rnnbook with all its extras {extras}"
+    )
 
 
 def notebook_imports(path):
@@ -107,8 +123,11 @@ def notebook_imports(path):
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
         if cell["cell_type"] != "code":
             continue
-        source = "\n".join(line for line in "".join(cell["source"]).splitlines()
-                           if not line.lstrip().startswith(("%", "!")))
+        source = "\n".join(
+            line
+            for line in "".join(cell["source"]).splitlines()
+            if not line.lstrip().startswith(("%", "!"))
+        )
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Import):
                 names.update(alias.name.split(".")[0] for alias in node.names)
@@ -127,17 +146,24 @@ def test_binder_installs_everything_the_notebooks_import():
             third_party.add(DISTRIBUTION.get(name, name).lower())
     # google.colab only on Colab (the first cell); IPython comes with Binder's Jupyter.
     missing = sorted(third_party - binder - {"google", "ipython"})
-    assert not missing, f"notebooks import packages that binder/requirements.txt does not install: {missing}"
+    assert not missing, (
+        f"notebooks import packages that binder/requirements.txt does not install: {missing}"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
 def test_first_cell_is_the_colab_cell(path):
     notebook = json.loads(path.read_text(encoding="utf-8"))
     first_code = next(cell for cell in notebook["cells"] if cell["cell_type"] == "code")
-    assert notebook["cells"][0] is first_code and colab_cell.has_current_cell(notebook), (
+    assert notebook["cells"][0] is first_code and colab_cell.has_current_cell(
+        notebook
+    ), (
         f"{notebook_id(path)} does not start with the current Colab cell: run "
-        "`python tools/colab_cell.py` and re-execute the notebook (tools/execute_notebooks.py)")
-    assert not first_code.get("outputs"), "the Colab cell must print nothing outside Colab"
+        "`python tools/colab_cell.py` and re-execute the notebook (tools/execute_notebooks.py)"
+    )
+    assert not first_code.get("outputs"), (
+        "the Colab cell must print nothing outside Colab"
+    )
 
 
 def run_colab_cell(on_colab):
@@ -148,18 +174,30 @@ def run_colab_cell(on_colab):
         fake_modules["google.colab"] = types.ModuleType("google.colab")
     else:
         fake_modules.pop("google.colab", None)
-    fake_sys = types.SimpleNamespace(modules=fake_modules, executable=sys.executable, path=[])
-    fake_subprocess = types.SimpleNamespace(run=lambda *args, **kwargs: calls.append(("run", args, kwargs)))
+    fake_sys = types.SimpleNamespace(
+        modules=fake_modules, executable=sys.executable, path=[]
+    )
+    fake_subprocess = types.SimpleNamespace(
+        run=lambda *args, **kwargs: calls.append(("run", args, kwargs))
+    )
     fake_os = types.SimpleNamespace(
         chdir=lambda path: calls.append(("chdir", path)),
         path=types.SimpleNamespace(exists=lambda path: False),
     )
-    real_import = __builtins__["__import__"] if isinstance(__builtins__, dict) else __builtins__.__import__
+    real_import = (
+        __builtins__["__import__"]
+        if isinstance(__builtins__, dict)
+        else __builtins__.__import__
+    )
 
     def fake_import(name, *args, **kwargs):
-        return {"sys": fake_sys, "subprocess": fake_subprocess, "os": fake_os}.get(name) or real_import(name, *args, **kwargs)
+        return {"sys": fake_sys, "subprocess": fake_subprocess, "os": fake_os}.get(
+            name
+        ) or real_import(name, *args, **kwargs)
 
-    builtins = dict(__builtins__ if isinstance(__builtins__, dict) else vars(__builtins__))
+    builtins = dict(
+        __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
+    )
     builtins["__import__"] = fake_import
     exec(compile(colab_cell.SOURCE, "<colab cell>", "exec"), {"__builtins__": builtins})
     if fake_sys.path:
@@ -177,10 +215,15 @@ def test_colab_cell_installs_rnnbook_on_colab():
     calls = run_colab_cell(on_colab=True)
     assert [c[0] for c in calls] == ["run", "run", "chdir", "sys.path"]
     (clone,), kwargs = calls[0][1:]
-    assert clone[:2] == ["git", "clone"] and clone[-2:] == [REPOSITORY, colab_cell.CLONE]
+    assert clone[:2] == ["git", "clone"] and clone[-2:] == [
+        REPOSITORY,
+        colab_cell.CLONE,
+    ]
     assert clone[clone.index("--branch") + 1] == BRANCH and kwargs == {"check": True}
     (install,), kwargs = calls[1][1:]
-    assert install[:4] == [sys.executable, "-m", "pip", "install"] and kwargs == {"check": True}
+    assert install[:4] == [sys.executable, "-m", "pip", "install"] and kwargs == {
+        "check": True
+    }
     extras = ",".join(sorted(PYPROJECT["project"]["optional-dependencies"]))
     assert f"{colab_cell.CLONE}[{extras}]" in install
     myst_nb = pins(ROOT / "requirements.txt")["myst-nb"]
@@ -199,6 +242,9 @@ def test_colab_cell_tool_is_idempotent(tmp_path):
     assert copy.read_text(encoding="utf-8") == once
     cells = json.loads(once)["cells"]
     assert sum(colab_cell.is_colab_cell(cell) for cell in cells) == 1
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "colab_cell.py"), "--check", str(copy)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "colab_cell.py"), "--check", str(copy)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

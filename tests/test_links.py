@@ -20,10 +20,15 @@ import re
 import urllib.parse
 
 import pytest
-
 from _built_book import IN_CI, ROOT, require_built_book, toc_notebooks
 
-LINK_ATTRIBUTES = {"a": "href", "img": "src", "link": "href", "script": "src", "source": "src"}
+LINK_ATTRIBUTES = {
+    "a": "href",
+    "img": "src",
+    "link": "href",
+    "script": "src",
+    "source": "src",
+}
 EXTERNAL_SCHEMES = {"http", "https", "mailto", "data", "javascript", "tel", "ftp"}
 SKIPPED_DIRS = {"_static", "_sources"}
 
@@ -59,7 +64,8 @@ def parse(path, cache={}):  # noqa: B006 - one cache for the whole test run
 
 def pages(root):
     return sorted(
-        path for path in root.rglob("*.html")
+        path
+        for path in root.rglob("*.html")
         if not SKIPPED_DIRS.intersection(path.relative_to(root).parts)
     )
 
@@ -74,11 +80,16 @@ def broken_links(root):
             if parts.scheme in EXTERNAL_SCHEMES or parts.netloc:
                 continue
             if parts.scheme:
-                broken.append((page_rel, tag, url, f"unexpected URL scheme {parts.scheme!r}"))
+                broken.append(
+                    (page_rel, tag, url, f"unexpected URL scheme {parts.scheme!r}")
+                )
                 continue
             if parts.path:
-                joined = posixpath.normpath(posixpath.join(posixpath.dirname(page_rel),
-                                                           urllib.parse.unquote(parts.path)))
+                joined = posixpath.normpath(
+                    posixpath.join(
+                        posixpath.dirname(page_rel), urllib.parse.unquote(parts.path)
+                    )
+                )
                 if joined.startswith(".."):
                     broken.append((page_rel, tag, url, "points outside the built book"))
                     continue
@@ -88,12 +99,29 @@ def broken_links(root):
             else:
                 target = page  # "#fragment" or "" (this page)
             if not target.is_file():
-                broken.append((page_rel, tag, url, f"no file {target.relative_to(root).as_posix()}"))
+                broken.append(
+                    (
+                        page_rel,
+                        tag,
+                        url,
+                        f"no file {target.relative_to(root).as_posix()}",
+                    )
+                )
                 continue
             fragment = urllib.parse.unquote(parts.fragment)
-            if fragment and target.suffix == ".html" and fragment not in parse(target).ids:
-                broken.append((page_rel, tag, url,
-                               f"no id {fragment!r} in {target.relative_to(root).as_posix()}"))
+            if (
+                fragment
+                and target.suffix == ".html"
+                and fragment not in parse(target).ids
+            ):
+                broken.append(
+                    (
+                        page_rel,
+                        tag,
+                        url,
+                        f"no id {fragment!r} in {target.relative_to(root).as_posix()}",
+                    )
+                )
     return broken
 
 
@@ -109,9 +137,13 @@ PDF_TARGET = "book/rnnbook.pdf"
 def test_no_broken_internal_links():
     root = require_built_book()
     broken = broken_links(root)
-    if not IN_CI and not (root / PDF_TARGET).is_file():  # no TeX Live here: the PDF was not built
+    if (
+        not IN_CI and not (root / PDF_TARGET).is_file()
+    ):  # no TeX Live here: the PDF was not built
         broken = [b for b in broken if not b[3].endswith(f"no file {PDF_TARGET}")]
-    listing = "\n".join(f"  {page}: <{tag}> {url!r}: {why}" for page, tag, url, why in broken)
+    listing = "\n".join(
+        f"  {page}: <{tag}> {url!r}: {why}" for page, tag, url, why in broken
+    )
     assert not broken, f"{len(broken)} broken internal links:\n{listing}"
 
 
@@ -120,18 +152,37 @@ def test_checker_finds_a_broken_link(tmp_path):
     (tmp_path / "a.html").write_text(
         '<h1 id="top">A</h1><a href="b.html#here">ok</a> <a href="b.html#gone">bad id</a>'
         ' <a href="missing.html">bad page</a> <img src="img/x.png"> <a href="#top">self</a>'
-        ' <a href="https://example.org/x.html">external</a>', encoding="utf-8")
-    (tmp_path / "b.html").write_text('<p><span id="here">B</span></p>', encoding="utf-8")
-    found = {(url, why.split(" ")[1]) for _, _, url, why in broken_links(pathlib.Path(tmp_path))}
-    assert found == {("b.html#gone", "id"), ("missing.html", "file"), ("img/x.png", "file")}
+        ' <a href="https://example.org/x.html">external</a>',
+        encoding="utf-8",
+    )
+    (tmp_path / "b.html").write_text(
+        '<p><span id="here">B</span></p>', encoding="utf-8"
+    )
+    found = {
+        (url, why.split(" ")[1])
+        for _, _, url, why in broken_links(pathlib.Path(tmp_path))
+    }
+    assert found == {
+        ("b.html#gone", "id"),
+        ("missing.html", "file"),
+        ("img/x.png", "file"),
+    }
 
 
 # {doc}`notation`, {doc}`text <notation>`, or a Markdown link to notation.md / notation.
-NOTATION_LINK = re.compile(r"\{doc\}`(?:[^`<]*<)?(?:\./)?notation>?`|\]\((?:\./)?notation(?:\.md)?\)")
+NOTATION_LINK = re.compile(
+    r"\{doc\}`(?:[^`<]*<)?(?:\./)?notation>?`|\]\((?:\./)?notation(?:\.md)?\)"
+)
 
 
-@pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.relative_to(ROOT).as_posix())
+@pytest.mark.parametrize(
+    "path", toc_notebooks(), ids=lambda p: p.relative_to(ROOT).as_posix()
+)
 def test_chapter_links_the_notation_page(path):
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    markdown = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown")
-    assert NOTATION_LINK.search(markdown), f"{path.name} has no link to the notation page ({{doc}}`notation`)"
+    markdown = "\n".join(
+        "".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown"
+    )
+    assert NOTATION_LINK.search(markdown), (
+        f"{path.name} has no link to the notation page ({{doc}}`notation`)"
+    )

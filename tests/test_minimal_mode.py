@@ -44,9 +44,20 @@ def test_constructor_mode_picks_the_path(cls, monkeypatch):
 
 def test_sequence_model_passes_the_mode_on_and_gradients_agree():
     torch.manual_seed(2)
-    seq = rt.SequenceModel(10, 6, 10, cell="mingru", num_layers=3, readout="all", vocab_size=10,
-                           mode="sequential", dtype=F64)
-    par = rt.SequenceModel(10, 6, 10, cell="mingru", num_layers=3, readout="all", vocab_size=10, dtype=F64)
+    seq = rt.SequenceModel(
+        10,
+        6,
+        10,
+        cell="mingru",
+        num_layers=3,
+        readout="all",
+        vocab_size=10,
+        mode="sequential",
+        dtype=F64,
+    )
+    par = rt.SequenceModel(
+        10, 6, 10, cell="mingru", num_layers=3, readout="all", vocab_size=10, dtype=F64
+    )
     par.load_state_dict(seq.state_dict())
     assert seq.rnn.mode == "sequential" and par.rnn.mode == "parallel"
     tokens = torch.tensor(np.random.default_rng(3).integers(0, 10, (4, 11)))
@@ -56,11 +67,15 @@ def test_sequence_model_passes_the_mode_on_and_gradients_agree():
         model(tokens).square().sum().backward()
         grads.append({k: p.grad.clone() for k, p in model.named_parameters()})
     for name in grads[0]:
-        torch.testing.assert_close(grads[0][name], grads[1][name], rtol=0, atol=1e-10, msg=name)
+        torch.testing.assert_close(
+            grads[0][name], grads[1][name], rtol=0, atol=1e-10, msg=name
+        )
 
 
 def test_bad_constructor_mode_and_pickling():
     with pytest.raises(ValueError, match="mode must be one of"):
         rt.MinLSTM(2, 3, mode="scan")
-    build = functools.partial(rt.SequenceModel, 2, 3, 1, cell="minlstm", mode="sequential")
+    build = functools.partial(
+        rt.SequenceModel, 2, 3, 1, cell="minlstm", mode="sequential"
+    )
     assert pickle.loads(pickle.dumps(build))().rnn.mode == "sequential"

@@ -10,19 +10,34 @@ from rnnbook.torch import SequenceModel
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_last_readout_uses_the_final_state_of_each_direction(cell, bidirectional):
     torch.manual_seed(0)
-    model = SequenceModel(3, 4, 2, cell=cell, readout="last", bidirectional=bidirectional, num_layers=2, dtype=torch.float64)
+    model = SequenceModel(
+        3,
+        4,
+        2,
+        cell=cell,
+        readout="last",
+        bidirectional=bidirectional,
+        num_layers=2,
+        dtype=torch.float64,
+    )
     x = torch.randn(5, 7, 3, dtype=torch.float64)
     y = model(x)
     assert y.shape == (5, 2)
     out, _ = model.rnn(x)
     # forward direction: h_T is the last output; backward direction: its final state is the output at t = 1
-    last = out[:, -1, :4] if not bidirectional else torch.cat([out[:, -1, :4], out[:, 0, 4:]], dim=1)
+    last = (
+        out[:, -1, :4]
+        if not bidirectional
+        else torch.cat([out[:, -1, :4], out[:, 0, 4:]], dim=1)
+    )
     torch.testing.assert_close(y, model.decoder(last), rtol=0, atol=1e-14)
 
 
 def test_all_readout_and_token_inputs():
     torch.manual_seed(0)
-    model = SequenceModel(0, 6, 10, cell="gru", readout="all", vocab_size=10, dtype=torch.float64)
+    model = SequenceModel(
+        0, 6, 10, cell="gru", readout="all", vocab_size=10, dtype=torch.float64
+    )
     tokens = torch.randint(0, 10, (3, 8))
     y = model(tokens)
     assert y.shape == (3, 8, 10)

@@ -43,7 +43,11 @@ def test_at_least_one_notebook():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
 def test_every_code_cell_executed(path):
-    never = [index for index, cell, _ in code_cells(path) if cell.get("execution_count") is None]
+    never = [
+        index
+        for index, cell, _ in code_cells(path)
+        if cell.get("execution_count") is None
+    ]
     assert not never, f"code cells {never} were never executed"
 
 
@@ -79,7 +83,9 @@ def test_no_trailing_semicolon(path):
 
 
 def test_toc_lists_exactly_the_notebooks():
-    stems = toc_pages()  # without the file suffix, which jupyter-book lets entries have or omit
+    stems = (
+        toc_pages()
+    )  # without the file suffix, which jupyter-book lets entries have or omit
     missing = [
         stem
         for stem in stems

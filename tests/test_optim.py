@@ -26,26 +26,39 @@ def _run(make, grads):
 # ----------------------------------------------------------------------------- hand computations
 def test_sgd_by_hand():
     # Plain SGD, lr = 0.1: p = p - lr g = [1 - 0.05, -2 - 0.1].
-    np.testing.assert_allclose(_run(lambda ps: SGD(ps, lr=0.1), [G1]), [0.95, -2.1], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(
+        _run(lambda ps: SGD(ps, lr=0.1), [G1]), [0.95, -2.1], rtol=0, atol=1e-15
+    )
     # Momentum 0.9. Step 1: v = g1 = [0.5, 1.0], p = [0.95, -2.1].
     # Step 2: v = 0.9 [0.5, 1.0] + [-1.0, 0.25] = [-0.55, 1.15]; p = [0.95 + 0.055, -2.1 - 0.115] = [1.005, -2.215].
-    np.testing.assert_allclose(_run(lambda ps: SGD(ps, lr=0.1, momentum=0.9), [G1, G2]), [1.005, -2.215], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(
+        _run(lambda ps: SGD(ps, lr=0.1, momentum=0.9), [G1, G2]),
+        [1.005, -2.215],
+        rtol=0,
+        atol=1e-15,
+    )
 
 
 def test_adagrad_by_hand():
     # Step 1: G = g^2 = [0.25, 1.0], sqrt(G) = |g|, so every coordinate moves by lr * sign(g) = 0.1:
     # p = [0.9, -2.1] (up to eps = 1e-10 in the denominator).
-    np.testing.assert_allclose(_run(lambda ps: Adagrad(ps, lr=0.1), [G1]), [0.9, -2.1], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        _run(lambda ps: Adagrad(ps, lr=0.1), [G1]), [0.9, -2.1], rtol=0, atol=1e-10
+    )
     # Step 2: G = [0.25 + 1.0, 1.0 + 0.0625] = [1.25, 1.0625];
     # p = [0.9 - 0.1 (-1.0) / sqrt(1.25), -2.1 - 0.1 (0.25) / sqrt(1.0625)].
     want = [0.9 + 0.1 / math.sqrt(1.25), -2.1 - 0.025 / math.sqrt(1.0625)]
-    np.testing.assert_allclose(_run(lambda ps: Adagrad(ps, lr=0.1), [G1, G2]), want, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        _run(lambda ps: Adagrad(ps, lr=0.1), [G1, G2]), want, rtol=0, atol=1e-9
+    )
 
 
 def test_adam_by_hand():
     # Step 1 (b1 = 0.9, b2 = 0.999): m = 0.1 g, v = 0.001 g^2; bias correction divides by 0.1 and
     # 0.001, so m_hat = g, v_hat = g^2 and the step is lr g / (|g| + eps): lr * sign(g) again.
-    np.testing.assert_allclose(_run(lambda ps: Adam(ps, lr=0.1), [G1]), [0.9, -2.1], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(
+        _run(lambda ps: Adam(ps, lr=0.1), [G1]), [0.9, -2.1], rtol=0, atol=1e-8
+    )
     # Step 2, first coordinate: m = 0.9 (0.05) + 0.1 (-1.0) = -0.055;
     # v = 0.999 (0.00025) + 0.001 (1.0) = 0.00124975;
     # m_hat = -0.055 / (1 - 0.9^2) = -0.055 / 0.19; v_hat = 0.00124975 / (1 - 0.999^2) = 0.00124975 / 0.001999.
@@ -69,35 +82,57 @@ def test_clip_by_hand():
 def _random_problem(seed):
     rng = np.random.default_rng(seed)
     params = {"w": rng.standard_normal((3, 4)), "b": rng.standard_normal(5)}
-    grads = [{k: rng.standard_normal(v.shape) for k, v in params.items()} for _ in range(25)]
+    grads = [
+        {k: rng.standard_normal(v.shape) for k, v in params.items()} for _ in range(25)
+    ]
     return params, grads
 
 
 OPTIMISERS = [
     ("sgd", lambda ps: SGD(ps, lr=0.05), lambda ts: torch.optim.SGD(ts, lr=0.05)),
-    ("sgd-momentum", lambda ps: SGD(ps, lr=0.05, momentum=0.9), lambda ts: torch.optim.SGD(ts, lr=0.05, momentum=0.9)),
-    ("adagrad", lambda ps: Adagrad(ps, lr=0.1), lambda ts: torch.optim.Adagrad(ts, lr=0.1)),
+    (
+        "sgd-momentum",
+        lambda ps: SGD(ps, lr=0.05, momentum=0.9),
+        lambda ts: torch.optim.SGD(ts, lr=0.05, momentum=0.9),
+    ),
+    (
+        "adagrad",
+        lambda ps: Adagrad(ps, lr=0.1),
+        lambda ts: torch.optim.Adagrad(ts, lr=0.1),
+    ),
     ("adam", lambda ps: Adam(ps, lr=0.01), lambda ts: torch.optim.Adam(ts, lr=0.01)),
-    ("adam-betas", lambda ps: Adam(ps, lr=0.03, betas=(0.8, 0.99), eps=1e-6),
-     lambda ts: torch.optim.Adam(ts, lr=0.03, betas=(0.8, 0.99), eps=1e-6)),
+    (
+        "adam-betas",
+        lambda ps: Adam(ps, lr=0.03, betas=(0.8, 0.99), eps=1e-6),
+        lambda ts: torch.optim.Adam(ts, lr=0.03, betas=(0.8, 0.99), eps=1e-6),
+    ),
 ]
 
 
-@pytest.mark.parametrize("name, ours, theirs", OPTIMISERS, ids=[o[0] for o in OPTIMISERS])
+@pytest.mark.parametrize(
+    "name, ours, theirs", OPTIMISERS, ids=[o[0] for o in OPTIMISERS]
+)
 def test_multi_step_parity_with_torch_optim(name, ours, theirs):
     params, grads = _random_problem(sum(map(ord, name)))  # a fixed seed per optimiser
     tensors = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
-    opt, ref = ours({k: v.copy() for k, v in params.items()}), theirs(list(tensors.values()))
+    opt, ref = (
+        ours({k: v.copy() for k, v in params.items()}),
+        theirs(list(tensors.values())),
+    )
     for g in grads:
         opt.step(g)
         for k, t in tensors.items():
             t.grad = torch.tensor(g[k])
         ref.step()
     for k, t in tensors.items():
-        np.testing.assert_allclose(opt.params[k], t.detach().numpy(), rtol=1e-12, atol=1e-13, err_msg=k)
+        np.testing.assert_allclose(
+            opt.params[k], t.detach().numpy(), rtol=1e-12, atol=1e-13, err_msg=k
+        )
 
 
-@pytest.mark.parametrize("name, ours, theirs", OPTIMISERS, ids=[o[0] for o in OPTIMISERS])
+@pytest.mark.parametrize(
+    "name, ours, theirs", OPTIMISERS, ids=[o[0] for o in OPTIMISERS]
+)
 def test_state_dict_round_trip_resumes_exactly(name, ours, theirs):
     params, grads = _random_problem(1)
     straight = ours({k: v.copy() for k, v in params.items()})
@@ -108,8 +143,12 @@ def test_state_dict_round_trip_resumes_exactly(name, ours, theirs):
         first.step(g)
     saved = first.state_dict()
     assert all(isinstance(v, np.ndarray | int | float) for v in saved.values())
-    second = ours({k: v.copy() for k, v in first.params.items()})  # fresh object, same parameter values
-    second.load_state_dict({k: np.asarray(v) for k, v in saved.items()})  # numbers as 0-d arrays, as np.load gives
+    second = ours(
+        {k: v.copy() for k, v in first.params.items()}
+    )  # fresh object, same parameter values
+    second.load_state_dict(
+        {k: np.asarray(v) for k, v in saved.items()}
+    )  # numbers as 0-d arrays, as np.load gives
     for g in grads[10:]:
         second.step(g)
     for k in params:
@@ -127,9 +166,17 @@ def test_step_updates_the_callers_arrays_in_place():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_clip_matches_torch(max_norm, dtype):
     rng = np.random.default_rng(3)
-    grads = {"a": rng.standard_normal((4, 3)).astype(dtype), "b": rng.standard_normal(7).astype(dtype)}
+    grads = {
+        "a": rng.standard_normal((4, 3)).astype(dtype),
+        "b": rng.standard_normal(7).astype(dtype),
+    }
     before = {k: v.copy() for k, v in grads.items()}
-    tensors = [torch.zeros(v.shape, dtype=torch.float64 if dtype == np.float64 else torch.float32) for v in grads.values()]
+    tensors = [
+        torch.zeros(
+            v.shape, dtype=torch.float64 if dtype == np.float64 else torch.float32
+        )
+        for v in grads.values()
+    ]
     for t, g in zip(tensors, grads.values()):
         t.grad = torch.tensor(g)
     want = float(torch.nn.utils.clip_grad_norm_(tensors, max_norm))
@@ -147,8 +194,16 @@ def test_clip_matches_torch(max_norm, dtype):
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 def test_torch_clip_matches_torch_nn_utils(max_norm, dtype):
     gen = torch.Generator().manual_seed(4)
-    grads = [torch.randn(4, 3, generator=gen, dtype=dtype), torch.randn(7, generator=gen, dtype=dtype), None]
-    ours = [torch.zeros(4, 3, dtype=dtype), torch.zeros(7, dtype=dtype), torch.zeros(2, dtype=dtype)]
+    grads = [
+        torch.randn(4, 3, generator=gen, dtype=dtype),
+        torch.randn(7, generator=gen, dtype=dtype),
+        None,
+    ]
+    ours = [
+        torch.zeros(4, 3, dtype=dtype),
+        torch.zeros(7, dtype=dtype),
+        torch.zeros(2, dtype=dtype),
+    ]
     ref = [p.clone() for p in ours]
     for a, b, g in zip(ours, ref, grads):
         a.grad = None if g is None else g.clone()
@@ -185,7 +240,9 @@ def test_bad_hyperparameters_and_params():
         Adam({"p": np.zeros(2)}, betas=(0.9, 1.5))
     with pytest.raises(ValueError, match="eps must be a finite number >= 0"):
         Adagrad({"p": np.zeros(2)}, lr=0.1, eps=-1.0)
-    with pytest.raises(TypeError, match="parameter 'p' must be a floating-point numpy array, got list"):
+    with pytest.raises(
+        TypeError, match="parameter 'p' must be a floating-point numpy array, got list"
+    ):
         SGD({"p": [1.0, 2.0]}, lr=0.1)
     with pytest.raises(ValueError, match="non-empty dict"):
         SGD({}, lr=0.1)
@@ -195,7 +252,9 @@ def test_grads_must_match_params():
     opt = SGD({"w": np.zeros((2, 3)), "b": np.zeros(2)}, lr=0.1)
     with pytest.raises(ValueError, match=r"missing \['b'\], unexpected \['c'\]"):
         opt.step({"w": np.zeros((2, 3)), "c": np.zeros(2)})
-    with pytest.raises(ValueError, match=r"grads\['w'\] must have shape \(2, 3\).*got \(3, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"grads\['w'\] must have shape \(2, 3\).*got \(3, 2\)"
+    ):
         opt.step({"w": np.zeros((3, 2)), "b": np.zeros(2)})
 
 

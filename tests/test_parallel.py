@@ -22,7 +22,10 @@ def test_parallel_map_keeps_order_in_workers():
 def test_parallel_map_refuses_what_a_worker_cannot_import():
     with pytest.raises(TypeError, match="picklable|__main__"):
         parallel_map(lambda v: v, [1, 2], processes=2)
-    assert parallel_map(lambda v: v + 1, [1, 2], processes=1) == [2, 3]  # in this process: fine
+    assert parallel_map(lambda v: v + 1, [1, 2], processes=1) == [
+        2,
+        3,
+    ]  # in this process: fine
 
 
 def test_parallel_map_bad_processes():
@@ -41,8 +44,12 @@ def test_default_processes_env(monkeypatch):
 def test_fit_seeds_same_in_one_or_two_processes():
     x, y = adding_problem(256, 8, seed=0)
     xv, yv = adding_problem(64, 8, seed=1)
-    build = functools.partial(rt.SequenceModel, 2, 4, 1, cell="gru", dtype=torch.float64)
-    kwargs = dict(loss="mse", steps=5, batch_size=16, lr=1e-2, clip=1.0, eval_data=(xv, yv))
+    build = functools.partial(
+        rt.SequenceModel, 2, 4, 1, cell="gru", dtype=torch.float64
+    )
+    kwargs = dict(
+        loss="mse", steps=5, batch_size=16, lr=1e-2, clip=1.0, eval_data=(xv, yv)
+    )
     one = fit_seeds(build, x, y, seeds=(0, 1, 2), processes=1, **kwargs)
     two = fit_seeds(build, x, y, seeds=(0, 1, 2), processes=2, **kwargs)
     assert [h.eval_loss for h in one.histories] == [h.eval_loss for h in two.histories]
@@ -81,7 +88,9 @@ def _sleep_then(value):
 def test_parallel_submit_returns_before_the_runs_end_and_result_waits():
     from rnnbook.parallel import parallel_submit
 
-    parallel_map(abs, [1, -2], processes=2)  # the pool is started (a cold start takes seconds)
+    parallel_map(
+        abs, [1, -2], processes=2
+    )  # the pool is started (a cold start takes seconds)
     start = time.monotonic()
     pending = parallel_submit(_sleep_then, [3, 1, 2], processes=2)
     assert time.monotonic() - start < 0.4 and not pending.done()
@@ -96,21 +105,35 @@ def test_parallel_submit_in_this_process_and_its_errors():
 
     ran = []
     pending = parallel_submit(lambda v: ran.append(v) or v * 2, [1, 2], processes=1)
-    assert ran == [1, 2] and pending.done() and pending.result() == [2, 4]  # ran before returning
+    assert (
+        ran == [1, 2] and pending.done() and pending.result() == [2, 4]
+    )  # ran before returning
     assert parallel_submit(abs, [], processes=2).result() == []
     with pytest.raises(TypeError, match="picklable|__main__"):
         parallel_submit(lambda v: v, [1, 2], processes=2)
     with pytest.raises(ValueError, match="processes"):
         parallel_submit(abs, [1], processes=0)
-    failing = parallel_submit(math.factorial, [3, -1], processes=2)  # factorial(-1) raises
+    failing = parallel_submit(
+        math.factorial, [3, -1], processes=2
+    )  # factorial(-1) raises
     with pytest.raises(ValueError, match="negative"):
         failing.result()
-    assert parallel_map(math.factorial, [3, 4], processes=2) == [6, 24]  # a new pool after the failure
+    assert parallel_map(math.factorial, [3, 4], processes=2) == [
+        6,
+        24,
+    ]  # a new pool after the failure
 
 
 def test_then_finishes_once():
     from rnnbook.parallel import parallel_submit
 
     calls = []
-    value = parallel_submit(abs, [-1, -2], processes=2).then(lambda r: calls.append(r) or sum(r))
-    assert value.result() == 3 and value.result() == 3 and calls == [[1, 2]] and value.done()
+    value = parallel_submit(abs, [-1, -2], processes=2).then(
+        lambda r: calls.append(r) or sum(r)
+    )
+    assert (
+        value.result() == 3
+        and value.result() == 3
+        and calls == [[1, 2]]
+        and value.done()
+    )

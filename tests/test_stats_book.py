@@ -36,7 +36,9 @@ def test_spread_nan_and_empty():
 def test_rounded_keeps_only_printed_digits():
     assert book.rounded(7.474350688916682, ".2f") == 7.47
     assert book.rounded(0.00428104, ".3g") == 0.00428
-    assert book.rounded(12345, ",") == 12345 and isinstance(book.rounded(12345, ","), int)
+    assert book.rounded(12345, ",") == 12345 and isinstance(
+        book.rounded(12345, ","), int
+    )
     assert book.rounded(0.8254, ".1%") == pytest.approx(0.825)
 
 
@@ -64,7 +66,12 @@ def test_glue_value_refuses_a_float_without_digits(glued):
 
 def test_glue_spread(glued):
     out = book.glue_spread("mse", spread([0.000412, 0.000677, 0.000301]), ".1g")
-    assert glued == {"mse": 0.0004, "mse_low": 0.0003, "mse_high": 0.0007, "mse_range": "0.0004 (0.0003 to 0.0007)"}
+    assert glued == {
+        "mse": 0.0004,
+        "mse_low": 0.0003,
+        "mse_high": 0.0007,
+        "mse_range": "0.0004 (0.0003 to 0.0007)",
+    }
     assert out.median == 0.0004
     with pytest.raises(TypeError, match="takes a Spread"):
         book.glue_spread("mse", [1.0], ".1g")

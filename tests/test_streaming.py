@@ -33,7 +33,9 @@ def _layers():
 @pytest.mark.parametrize("name", list(_layers()))
 def test_streaming_a_recurrent_layer_equals_the_whole_sequence(name):
     layer = _layers()[name]
-    x = torch.randn(4, 11, 3, dtype=F64, generator=torch.Generator().manual_seed(1))  # (N, T, d_x)
+    x = torch.randn(
+        4, 11, 3, dtype=F64, generator=torch.Generator().manual_seed(1)
+    )  # (N, T, d_x)
     full, h_full = layer(x if layer.batch_first else x.transpose(0, 1))
     full = full if layer.batch_first else full.transpose(0, 1)
     out, state = st.stream(layer, x)
@@ -63,8 +65,16 @@ def test_streaming_a_transformer_equals_its_masked_forward_and_the_cache_formula
     assert st.state_nbytes(cache) == 8 * st.state_numel(cache)  # float64
 
 
-@pytest.mark.parametrize("name,cell,layers", [("rnn", "rnn", 2), ("gru", "gru", 1), ("lstm", "lstm", 2),
-                                               ("mingru", "mingru", 2), ("minlstm", "minlstm", 1)])
+@pytest.mark.parametrize(
+    "name,cell,layers",
+    [
+        ("rnn", "rnn", 2),
+        ("gru", "gru", 1),
+        ("lstm", "lstm", 2),
+        ("mingru", "mingru", 2),
+        ("minlstm", "minlstm", 1),
+    ],
+)
 def test_recurrent_state_size_is_constant_and_matches_the_formula(name, cell, layers):
     layer = _layers()[name]
     x = torch.randn(1, 20, 3, dtype=F64)
@@ -93,10 +103,15 @@ def test_latency_at_reports_each_context_with_the_state_it_started_from(monkeypa
     model = rt.CausalTransformer(2, 4, num_heads=1, num_layers=2)
     x = torch.randn(1, 12, 2)
     ticks = iter(range(10_000))
-    monkeypatch.setattr(st.time, "perf_counter", lambda: float(next(ticks)))  # every timed call "takes" 1 s
+    monkeypatch.setattr(
+        st.time, "perf_counter", lambda: float(next(ticks))
+    )  # every timed call "takes" 1 s
     points = st.latency_at(model, x, contexts=[8, 3, 8], repeats=3, warmup=1)
     assert [p.context for p in points] == [3, 8]
-    assert [p.state_numel for p in points] == [rt.kv_cache_size(2, 4, 3), rt.kv_cache_size(2, 4, 8)]
+    assert [p.state_numel for p in points] == [
+        rt.kv_cache_size(2, 4, 3),
+        rt.kv_cache_size(2, 4, 8),
+    ]
     assert [p.state_nbytes for p in points] == [4 * p.state_numel for p in points]
     assert all(p.seconds == 1.0 for p in points)
     gru = rt.GRU(2, 6, num_layers=3)
@@ -104,7 +119,9 @@ def test_latency_at_reports_each_context_with_the_state_it_started_from(monkeypa
     assert [p.state_numel for p in points] == [18, 18, 18]
 
 
-def test_median_seconds_calls_warmup_plus_repeats_times_and_takes_the_median(monkeypatch):
+def test_median_seconds_calls_warmup_plus_repeats_times_and_takes_the_median(
+    monkeypatch,
+):
     calls = []
     clock = iter([0.0, 1.0, 10.0, 15.0, 20.0, 29.0])  # durations 1, 5, 9
     monkeypatch.setattr(st.time, "perf_counter", lambda: next(clock))

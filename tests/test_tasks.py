@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from rnnbook.numpy import cross_entropy
-from rnnbook.tasks import adding_problem, adding_problem_baseline_mse, copy_memory, copy_memory_chance_loss
+from rnnbook.tasks import (
+    adding_problem,
+    adding_problem_baseline_mse,
+    copy_memory,
+    copy_memory_chance_loss,
+)
 
 
 @pytest.mark.parametrize("T", [2, 3, 50])
@@ -16,8 +21,12 @@ def test_adding_problem_structure(T):
     values, markers = x[..., 0], x[..., 1]
     assert values.min() >= 0 and values.max() < 1
     assert set(np.unique(markers)) <= {0.0, 1.0}
-    np.testing.assert_array_equal(markers[:, : T // 2].sum(axis=1), 1)  # one marker in the first half
-    np.testing.assert_array_equal(markers[:, T // 2 :].sum(axis=1), 1)  # and one in the second
+    np.testing.assert_array_equal(
+        markers[:, : T // 2].sum(axis=1), 1
+    )  # one marker in the first half
+    np.testing.assert_array_equal(
+        markers[:, T // 2 :].sum(axis=1), 1
+    )  # and one in the second
     np.testing.assert_allclose(y, (values * markers).sum(axis=1), rtol=0, atol=1e-15)
 
 
@@ -32,7 +41,11 @@ def test_adding_problem_markers_anywhere():
 
 
 def test_adding_problem_is_seeded():
-    a, b, c = adding_problem(10, 20, seed=3), adding_problem(10, 20, seed=3), adding_problem(10, 20, seed=4)
+    a, b, c = (
+        adding_problem(10, 20, seed=3),
+        adding_problem(10, 20, seed=3),
+        adding_problem(10, 20, seed=4),
+    )
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
     assert not np.array_equal(a[0], c[0])
@@ -56,19 +69,27 @@ def test_copy_memory_structure(T, fill):
     np.testing.assert_array_equal(x[:, T + 9], 9)  # the delimiter
     np.testing.assert_array_equal(x[:, T + 10 :], 9 if fill else 0)  # the recall phase
     np.testing.assert_array_equal(y[:, : T + 10], 0)
-    np.testing.assert_array_equal(y[:, T + 10 :], digits)  # the digits, written back after the delimiter
+    np.testing.assert_array_equal(
+        y[:, T + 10 :], digits
+    )  # the digits, written back after the delimiter
 
 
 def test_copy_memory_is_seeded():
-    np.testing.assert_array_equal(copy_memory(5, 30, seed=1)[0], copy_memory(5, 30, seed=1)[0])
-    assert not np.array_equal(copy_memory(5, 30, seed=1)[0], copy_memory(5, 30, seed=2)[0])
+    np.testing.assert_array_equal(
+        copy_memory(5, 30, seed=1)[0], copy_memory(5, 30, seed=1)[0]
+    )
+    assert not np.array_equal(
+        copy_memory(5, 30, seed=1)[0], copy_memory(5, 30, seed=2)[0]
+    )
 
 
 @pytest.mark.parametrize("T", [1, 50, 1000])
 def test_copy_memory_chance_loss_is_the_memoryless_predictors_loss(T):
     """The predictor that knows the layout but no digit scores exactly 10 ln 8 / (T + 20)."""
     _, y = copy_memory(64, T, seed=0)
-    logits = np.full((*y.shape, 10), -1e4)  # probability ~0 (e^-1e4 underflows to exactly 0)
+    logits = np.full(
+        (*y.shape, 10), -1e4
+    )  # probability ~0 (e^-1e4 underflows to exactly 0)
     logits[:, : T + 10, 0] = 0.0  # blank with probability 1 before recall
     logits[:, T + 10 :, 1:9] = 0.0  # uniform over the digits 1..8 during recall
     loss, _ = cross_entropy(logits, y)
@@ -77,7 +98,9 @@ def test_copy_memory_chance_loss_is_the_memoryless_predictors_loss(T):
 
 
 def test_published_numbers():
-    assert round(copy_memory_chance_loss(1000), 4) == 0.0204  # Bai et al. 2018, T = 1000
+    assert (
+        round(copy_memory_chance_loss(1000), 4) == 0.0204
+    )  # Bai et al. 2018, T = 1000
     assert round(adding_problem_baseline_mse(), 3) == 0.167
 
 

@@ -11,9 +11,21 @@ import numpy as np
 import pytest
 
 from rnnbook.numpy import cross_entropy
-from rnnbook.tasks import (ANBN_A, ANBN_B, ANBN_END, ANBN_PAD, ANBN_VOCAB_SIZE, COPY_BLANK, COPY_DELIMITER,
-                           anbn, anbn_counted, anbn_strings, copy_memory, copy_memory_chance_accuracy,
-                           copy_memory_chance_loss)
+from rnnbook.tasks import (
+    ANBN_A,
+    ANBN_B,
+    ANBN_END,
+    ANBN_PAD,
+    ANBN_VOCAB_SIZE,
+    COPY_BLANK,
+    COPY_DELIMITER,
+    anbn,
+    anbn_counted,
+    anbn_strings,
+    copy_memory,
+    copy_memory_chance_accuracy,
+    copy_memory_chance_loss,
+)
 
 
 @pytest.mark.parametrize("K", [1, 3, 4, 10])
@@ -55,7 +67,9 @@ def test_copy_memory_chance_for_k_digits(K, T):
     loss, _ = cross_entropy(logits, y)
     assert loss == pytest.approx(K * math.log(8) / (T + 2 * K), rel=1e-12)
     assert copy_memory_chance_loss(T, num_digits=K) == pytest.approx(loss, rel=1e-12)
-    guess = np.where(np.arange(y.shape[1]) < T + K, 0, 1)  # blank, then always the digit 1
+    guess = np.where(
+        np.arange(y.shape[1]) < T + K, 0, 1
+    )  # blank, then always the digit 1
     accuracy = np.mean(guess[None, :] == y)
     # each recalled digit is 1 with probability 1/8: a binomial mean over 4000 K draws
     sd = math.sqrt(K * (1 / 8) * (7 / 8) / 4000) * K / (T + 2 * K)
@@ -106,7 +120,9 @@ def test_anbn_counted_scores_only_the_determined_steps():
     wrong_early[:, 0] = ANBN_END  # a step inside the a's: not determined, not scored
     assert anbn_counted(wrong_early, ns).all()
     late_end = y.copy()
-    late_end[2, 9] = ANBN_B  # n = 5: 'b' predicted where the end comes (counting one too many)
+    late_end[2, 9] = (
+        ANBN_B  # n = 5: 'b' predicted where the end comes (counting one too many)
+    )
     np.testing.assert_array_equal(anbn_counted(late_end, ns), [True, True, False])
     early_end = y.copy()
     early_end[1, 2] = ANBN_END  # n = 2: the end predicted after the first b

@@ -25,12 +25,16 @@ def test_unrolled_graph_has_one_box_and_arrow_per_step(T, show_outputs):
     boxes, arrows, texts = _count(ax)
     assert boxes == (T + 1) + T + T * show_outputs  # h_0..h_T, x_1..x_T, y_1..y_T
     assert arrows == 2 * T + T * show_outputs
-    assert [s for s in texts if s.startswith("$h_")] == ["$h_0$"] + [f"$h_{{{t}}}$" for t in range(1, T + 1)]
+    assert [s for s in texts if s.startswith("$h_")] == ["$h_0$"] + [
+        f"$h_{{{t}}}$" for t in range(1, T + 1)
+    ]
     # The same matrices at every step: each label appears exactly T times.
     assert texts.count("$W_{hh}$") == T
     assert texts.count("$W_{xh}$") == T
     assert texts.count("$W_{hy}$") == (T if show_outputs else 0)
-    assert len({p.get_gid() for p in ax.patches}) == boxes + arrows  # every artist has its own gid
+    assert (
+        len({p.get_gid() for p in ax.patches}) == boxes + arrows
+    )  # every artist has its own gid
     plt.close(ax.figure)
 
 

@@ -13,7 +13,9 @@ from rnnbook.viz import draw_text_activations  # noqa: E402
 
 
 def _cells(ax):
-    return {p.get_gid(): p for p in ax.patches if (p.get_gid() or "").startswith("char:")}
+    return {
+        p.get_gid(): p for p in ax.patches if (p.get_gid() or "").startswith("char:")
+    }
 
 
 def test_one_cell_per_character_laid_out_in_lines():
@@ -25,10 +27,22 @@ def test_one_cell_per_character_laid_out_in_lines():
     assert len(cells) == len(text)
     xy = [cells[f"char:{i}"].get_xy() for i in range(len(text))]
     # 'a', 'b' and the newline on row 0; "cde " on row 1; "fgh" wraps to row 2 at width 4.
-    assert [(int(x), int(-y - 1)) for x, y in xy] == [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1), (3, 1),
-                                                      (0, 2), (1, 2), (2, 2)]
+    assert [(int(x), int(-y - 1)) for x, y in xy] == [
+        (0, 0),
+        (1, 0),
+        (2, 0),
+        (0, 1),
+        (1, 1),
+        (2, 1),
+        (3, 1),
+        (0, 2),
+        (1, 2),
+        (2, 2),
+    ]
     glyphs = [t for t in ax.texts if (t.get_gid() or "").startswith("glyph:")]
-    assert sorted(t.get_text() for t in glyphs) == sorted("abcdefgh")  # spaces and newlines have no glyph
+    assert sorted(t.get_text() for t in glyphs) == sorted(
+        "abcdefgh"
+    )  # spaces and newlines have no glyph
     plt.close(fig)
 
 
@@ -40,7 +54,9 @@ def test_colours_follow_the_values():
     cells = _cells(ax)
     np.testing.assert_allclose(cells["char:0"].get_facecolor(), cmap(0.0))
     np.testing.assert_allclose(cells["char:1"].get_facecolor(), cmap(0.5))
-    np.testing.assert_allclose(cells["char:2"].get_facecolor(), cmap(1.0))  # clipped at vmax
+    np.testing.assert_allclose(
+        cells["char:2"].get_facecolor(), cmap(1.0)
+    )  # clipped at vmax
     plt.close(fig)
 
 

@@ -39,8 +39,12 @@ def missing_tools() -> list[str]:
 
 
 def page_count(pdf: pathlib.Path) -> int:
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    return int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
+    info = subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    return int(
+        next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:"))
+    )
 
 
 def main() -> int:
@@ -54,18 +58,34 @@ def main() -> int:
         return 0
     jupyter_book = pathlib.Path(sys.executable).with_name("jupyter-book")
     start = time.perf_counter()
-    result = subprocess.run([str(jupyter_book), "build", str(ROOT), "--builder", "pdflatex", "--path-output",
-                             str(OUT)], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            str(jupyter_book),
+            "build",
+            str(ROOT),
+            "--builder",
+            "pdflatex",
+            "--path-output",
+            str(OUT),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     if result.returncode != 0 or not PDF.is_file():
         print(result.stdout[-4000:], result.stderr[-4000:], sep="\n", file=sys.stderr)
-        print(f"error: the PDF build failed after {seconds:.0f} s (its log: {OUT / '_build' / 'latex'})",
-              file=sys.stderr)
+        print(
+            f"error: the PDF build failed after {seconds:.0f} s (its log: {OUT / '_build' / 'latex'})",
+            file=sys.stderr,
+        )
         return 1
     PUBLISHED.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PDF, PUBLISHED)
-    print(f"PDF: {page_count(PDF)} pages, {PDF.stat().st_size / 2**20:.1f} MiB, built in {seconds:.0f} s; "
-          f"copied to {PUBLISHED.relative_to(ROOT)}")
+    print(
+        f"PDF: {page_count(PDF)} pages, {PDF.stat().st_size / 2**20:.1f} MiB, built in {seconds:.0f} s; "
+        f"copied to {PUBLISHED.relative_to(ROOT)}"
+    )
     return 0
 
 

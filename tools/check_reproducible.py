@@ -53,32 +53,75 @@ class Environment:
     name: str
     variables: dict[str, str]
     what: str
-    needs: tuple[str, ...] = field(default=())  # CPU flags (from /proc/cpuinfo) it needs
+    needs: tuple[str, ...] = field(
+        default=()
+    )  # CPU flags (from /proc/cpuinfo) it needs
 
 
 ENVIRONMENTS = [
-    Environment("default", {}, "the pinned kernel environment (conftest.KERNEL_ENV) as it is"),
-    Environment("aten-default", {"ATEN_CPU_CAPABILITY": "default"},
-                "PyTorch's scalar (unvectorised) CPU kernels"),
-    Environment("aten-avx2", {"ATEN_CPU_CAPABILITY": "avx2"}, "PyTorch's AVX2 kernels",
-                ("avx2",)),
-    Environment("aten-avx512", {"ATEN_CPU_CAPABILITY": "avx512"}, "PyTorch's AVX-512 kernels",
-                ("avx512f", "avx512bw", "avx512vl", "avx512dq")),
-    Environment("mkl-avx2", {"MKL_CBWR": "AVX2"}, "MKL's AVX2 code path (PyTorch's matmuls)",
-                ("avx2",)),
-    Environment("mkl-compatible", {"MKL_CBWR": "COMPATIBLE"},
-                "MKL's conditional-reproducibility SSE2 path"),
-    Environment("openblas-haswell", {"OPENBLAS_CORETYPE": "Haswell"},
-                "OpenBLAS's Haswell (AVX2) kernels (NumPy's matmuls)", ("avx2", "fma")),
-    Environment("openblas-skylakex", {"OPENBLAS_CORETYPE": "SkylakeX"},
-                "OpenBLAS's SkylakeX (AVX-512) kernels", ("avx512f", "avx512bw", "avx512vl")),
-    Environment("openblas-sandybridge", {"OPENBLAS_CORETYPE": "Sandybridge"},
-                "OpenBLAS's Sandybridge (AVX) kernels", ("avx",)),
-    Environment("threads-2", {**dict.fromkeys(THREADS, "2"), **PASSIVE}, "two threads in every pool"),
+    Environment(
+        "default", {}, "the pinned kernel environment (conftest.KERNEL_ENV) as it is"
+    ),
+    Environment(
+        "aten-default",
+        {"ATEN_CPU_CAPABILITY": "default"},
+        "PyTorch's scalar (unvectorised) CPU kernels",
+    ),
+    Environment(
+        "aten-avx2",
+        {"ATEN_CPU_CAPABILITY": "avx2"},
+        "PyTorch's AVX2 kernels",
+        ("avx2",),
+    ),
+    Environment(
+        "aten-avx512",
+        {"ATEN_CPU_CAPABILITY": "avx512"},
+        "PyTorch's AVX-512 kernels",
+        ("avx512f", "avx512bw", "avx512vl", "avx512dq"),
+    ),
+    Environment(
+        "mkl-avx2",
+        {"MKL_CBWR": "AVX2"},
+        "MKL's AVX2 code path (PyTorch's matmuls)",
+        ("avx2",),
+    ),
+    Environment(
+        "mkl-compatible",
+        {"MKL_CBWR": "COMPATIBLE"},
+        "MKL's conditional-reproducibility SSE2 path",
+    ),
+    Environment(
+        "openblas-haswell",
+        {"OPENBLAS_CORETYPE": "Haswell"},
+        "OpenBLAS's Haswell (AVX2) kernels (NumPy's matmuls)",
+        ("avx2", "fma"),
+    ),
+    Environment(
+        "openblas-skylakex",
+        {"OPENBLAS_CORETYPE": "SkylakeX"},
+        "OpenBLAS's SkylakeX (AVX-512) kernels",
+        ("avx512f", "avx512bw", "avx512vl"),
+    ),
+    Environment(
+        "openblas-sandybridge",
+        {"OPENBLAS_CORETYPE": "Sandybridge"},
+        "OpenBLAS's Sandybridge (AVX) kernels",
+        ("avx",),
+    ),
+    Environment(
+        "threads-2",
+        {**dict.fromkeys(THREADS, "2"), **PASSIVE},
+        "two threads in every pool",
+    ),
     Environment(
         "perturbed",
-        {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "AVX2", "OPENBLAS_CORETYPE": "Sandybridge",
-         **dict.fromkeys(THREADS, "2"), **PASSIVE},
+        {
+            "ATEN_CPU_CAPABILITY": "default",
+            "MKL_CBWR": "AVX2",
+            "OPENBLAS_CORETYPE": "Sandybridge",
+            **dict.fromkeys(THREADS, "2"),
+            **PASSIVE,
+        },
         "all at once: scalar PyTorch kernels, MKL's AVX2 path, OpenBLAS's AVX kernels, 2 threads "
         "(CI runs this one)",
         ("avx", "avx2"),
@@ -86,8 +129,15 @@ ENVIRONMENTS = [
 ]
 
 #: The environments run when --envs is not given.
-DEFAULT_ENVS = ("default", "aten-default", "aten-avx2", "mkl-avx2", "openblas-haswell",
-                "openblas-sandybridge", "threads-2")
+DEFAULT_ENVS = (
+    "default",
+    "aten-default",
+    "aten-avx2",
+    "mkl-avx2",
+    "openblas-haswell",
+    "openblas-sandybridge",
+    "threads-2",
+)
 
 
 def cpu_flags() -> set[str]:
@@ -111,7 +161,9 @@ def environment(name: str) -> Environment:
     for env in ENVIRONMENTS:
         if env.name == name:
             return env
-    raise ValueError(f"unknown environment {name!r}; known: {', '.join(e.name for e in ENVIRONMENTS)}")
+    raise ValueError(
+        f"unknown environment {name!r}; known: {', '.join(e.name for e in ENVIRONMENTS)}"
+    )
 
 
 def _notebook(case: ET.Element) -> str:
@@ -127,7 +179,9 @@ def failed_cells(junit_xml: pathlib.Path) -> dict[str, list[str]]:
         if case.find("failure") is None and case.find("error") is None:
             continue
         # nbval's items are named "Cell 12".
-        failures.setdefault(_notebook(case), []).append(case.get("name", "?").replace("Cell ", ""))
+        failures.setdefault(_notebook(case), []).append(
+            case.get("name", "?").replace("Cell ", "")
+        )
     return failures
 
 
@@ -143,15 +197,31 @@ def notebook_seconds(junit_xml: pathlib.Path) -> dict[str, float]:
 LOGS = ROOT / "_build" / "reproducibility"  # one pytest log per environment
 
 
-def run_environment(env: Environment, notebooks: list[pathlib.Path]) -> tuple[dict[str, list[str]], float, str]:
+def run_environment(
+    env: Environment, notebooks: list[pathlib.Path]
+) -> tuple[dict[str, list[str]], float, str]:
     """Run nbval over ``notebooks`` under ``env``; the differing cells, seconds, and any error text."""
     with tempfile.TemporaryDirectory() as tmp:
         report = pathlib.Path(tmp) / "report.xml"
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header",
-                   f"--junitxml={report}", *(str(p.relative_to(ROOT)) for p in notebooks)]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--no-header",
+            f"--junitxml={report}",
+            *(str(p.relative_to(ROOT)) for p in notebooks),
+        ]
         start = time.perf_counter()
-        run = subprocess.run(command, cwd=ROOT, env={**os.environ, **env.variables},
-                             capture_output=True, text=True)
+        run = subprocess.run(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env.variables},
+            capture_output=True,
+            text=True,
+        )
         seconds = time.perf_counter() - start
         # nbval's report of each differing cell (what was stored, what came): read it to see
         # which digits moved.
@@ -159,20 +229,34 @@ def run_environment(env: Environment, notebooks: list[pathlib.Path]) -> tuple[di
         (LOGS / f"{env.name}.log").write_text(run.stdout + run.stderr)
         if not report.exists():
             return {}, seconds, run.stdout[-2000:] + run.stderr[-2000:]
-        (LOGS / f"{env.name}.xml").write_bytes(report.read_bytes())  # with each cell's seconds
-        per_notebook = ", ".join(f"{pathlib.Path(k).stem} {v:.0f} s"
-                                 for k, v in notebook_seconds(report).items())
+        (LOGS / f"{env.name}.xml").write_bytes(
+            report.read_bytes()
+        )  # with each cell's seconds
+        per_notebook = ", ".join(
+            f"{pathlib.Path(k).stem} {v:.0f} s"
+            for k, v in notebook_seconds(report).items()
+        )
         print(f"{env.name}: seconds per notebook: {per_notebook}", flush=True)
         return failed_cells(report), seconds, ""
 
 
-def table(results: dict[str, dict[str, list[str]]], notebooks: list[pathlib.Path], envs: list[str]) -> str:
+def table(
+    results: dict[str, dict[str, list[str]]],
+    notebooks: list[pathlib.Path],
+    envs: list[str],
+) -> str:
     """A Markdown table: one row per notebook, one column per environment, differing cells."""
-    names = [str(p.relative_to(ROOT / "book")).removesuffix(".ipynb") for p in notebooks]
+    names = [
+        str(p.relative_to(ROOT / "book")).removesuffix(".ipynb") for p in notebooks
+    ]
     lines = ["| notebook | " + " | ".join(envs) + " |", "|---" * (len(envs) + 1) + "|"]
     for path, name in zip(notebooks, names):
         key = str(path.relative_to(ROOT))
-        lines.append(f"| {name} | " + " | ".join(str(len(results[e].get(key, []))) for e in envs) + " |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(str(len(results[e].get(key, []))) for e in envs)
+            + " |"
+        )
     totals = [sum(len(v) for v in results[e].values()) for e in envs]
     lines.append("| **total** | " + " | ".join(str(t) for t in totals) + " |")
     return "\n".join(lines)
@@ -180,14 +264,28 @@ def table(results: dict[str, dict[str, list[str]]], notebooks: list[pathlib.Path
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=pathlib.Path, metavar="NOTEBOOK",
-                        help="notebooks to check (default: every notebook of _toc.yml)")
-    parser.add_argument("--envs", default=",".join(DEFAULT_ENVS),
-                        help="comma-separated environments (default: %(default)s); 'all' for every one")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="environments run at once (default 1; each is single-threaded unless it "
-                             "sets threads)")
-    parser.add_argument("--list", action="store_true", help="list the environments and exit")
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        type=pathlib.Path,
+        metavar="NOTEBOOK",
+        help="notebooks to check (default: every notebook of _toc.yml)",
+    )
+    parser.add_argument(
+        "--envs",
+        default=",".join(DEFAULT_ENVS),
+        help="comma-separated environments (default: %(default)s); 'all' for every one",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="environments run at once (default 1; each is single-threaded unless it "
+        "sets threads)",
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="list the environments and exit"
+    )
     args = parser.parse_args(argv)
 
     flags = cpu_flags()
@@ -198,7 +296,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{env.name:22s} {env.what}{can}\n{'':22s} {sets}")
         return 0
     try:
-        wanted = [e.name for e in ENVIRONMENTS] if args.envs == "all" else args.envs.split(",")
+        wanted = (
+            [e.name for e in ENVIRONMENTS]
+            if args.envs == "all"
+            else args.envs.split(",")
+        )
         envs = [environment(name.strip()) for name in wanted if name.strip()]
     except ValueError as error:
         parser.error(str(error))
@@ -222,8 +324,11 @@ def main(argv: list[str] | None = None) -> int:
             if error:
                 errors[env.name] = error
             n = sum(len(v) for v in results[env.name].values())
-            print(f"{env.name}: {n} differing cells, {seconds:.0f} s (log: {LOGS.relative_to(ROOT) / (env.name + '.log')})"
-                  + (" (the run failed to start)" if error else ""), flush=True)
+            print(
+                f"{env.name}: {n} differing cells, {seconds:.0f} s (log: {LOGS.relative_to(ROOT) / (env.name + '.log')})"
+                + (" (the run failed to start)" if error else ""),
+                flush=True,
+            )
     names = [e.name for e in envs]
     print()
     print(table(results, notebooks, names))
@@ -232,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {notebook}: cells {', '.join(cells)}")
     for name, error in errors.items():
         print(f"{name}: no report\n{error}")
-    print(f"total {time.perf_counter() - start:.0f} s for {len(notebooks)} notebooks x {len(envs)} environments")
+    print(
+        f"total {time.perf_counter() - start:.0f} s for {len(notebooks)} notebooks x {len(envs)} environments"
+    )
     differing = any(cells for env in results.values() for cells in env.values())
     return 1 if differing or errors else 0
 

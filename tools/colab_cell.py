@@ -42,18 +42,22 @@ TAGS = ["remove-cell", COLAB_CELL_ID]
 
 CLONE = "/content/rnnbook"
 SOURCE = f"""\
-# On Google Colab, fetch the book's repository and install rnnbook (with its extras) and myst-nb; elsewhere do nothing.
+# On Google Colab: fetch the book's repository and install rnnbook (with its extras)
+# and myst-nb. Anywhere else: do nothing.
 import sys
 
 if "google.colab" in sys.modules:
     import os
     import subprocess
 
-    if not os.path.exists("{CLONE}"):
-        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", "{BRANCH}", "{REPOSITORY}", "{CLONE}"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "{CLONE}[data,torch,viz]", "myst-nb==1.4.0"], check=True)
-    sys.path.insert(0, "{CLONE}")  # the repository's benchmarks package (appendix)
-    os.chdir("{CLONE}/book")  # run from book/, as the notebooks do locally"""
+    root = "{CLONE}"
+    if not os.path.exists(root):
+        clone = ["git", "clone", "--quiet", "--depth", "1", "--branch", "{BRANCH}"]
+        subprocess.run([*clone, "{REPOSITORY}", root], check=True)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, f"{{root}}[data,torch,viz]", "myst-nb==1.4.0"], check=True)
+    sys.path.insert(0, root)  # the repository's benchmarks package (appendix)
+    os.chdir(f"{{root}}/book")  # run from book/, as the notebooks do locally"""
 
 
 def colab_cell():
@@ -64,7 +68,9 @@ def colab_cell():
 
 
 def is_colab_cell(cell):
-    return cell.get("cell_type") == "code" and COLAB_CELL_ID in cell.get("metadata", {}).get("tags", [])
+    return cell.get("cell_type") == "code" and COLAB_CELL_ID in cell.get(
+        "metadata", {}
+    ).get("tags", [])
 
 
 def has_current_cell(notebook):
@@ -73,7 +79,10 @@ def has_current_cell(notebook):
     if not cells or not is_colab_cell(cells[0]):
         return False
     first = cells[0]
-    return "".join(first.get("source", "")) == SOURCE and first["metadata"].get("tags") == TAGS
+    return (
+        "".join(first.get("source", "")) == SOURCE
+        and first["metadata"].get("tags") == TAGS
+    )
 
 
 def add_cell(path):
@@ -82,23 +91,37 @@ def add_cell(path):
     notebook = nbformat.reads(text, as_version=4)
     if has_current_cell(notebook):
         return False
-    notebook.cells = [colab_cell()] + [cell for cell in notebook.cells if not is_colab_cell(cell)]
+    notebook.cells = [colab_cell()] + [
+        cell for cell in notebook.cells if not is_colab_cell(cell)
+    ]
     nbformat.validate(notebook)
-    nbformat.write(notebook, str(path))  # as tools/execute_notebooks.py writes notebooks
+    nbformat.write(
+        notebook, str(path)
+    )  # as tools/execute_notebooks.py writes notebooks
     return True
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=pathlib.Path,
-                        help="notebooks to update (default: every notebook in _toc.yml)")
-    parser.add_argument("--check", action="store_true",
-                        help="change nothing; exit 1 if a notebook does not start with the cell")
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        type=pathlib.Path,
+        help="notebooks to update (default: every notebook in _toc.yml)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if a notebook does not start with the cell",
+    )
     args = parser.parse_args(argv)
     paths = [path.resolve() for path in args.notebooks] or toc_notebooks()
     if args.check:
-        missing = [path for path in paths
-                   if not has_current_cell(json.loads(path.read_text(encoding="utf-8")))]
+        missing = [
+            path
+            for path in paths
+            if not has_current_cell(json.loads(path.read_text(encoding="utf-8")))
+        ]
         for path in missing:
             print(f"missing or outdated Colab cell: {path.relative_to(ROOT)}")
         return 1 if missing else 0

@@ -32,6 +32,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from conftest import kernel_environment  # noqa: E402  (the same kernel environment as nbval's)
 from tools.toc import toc_notebooks  # noqa: E402
+
 CELL_TIMEOUT_S = 600
 
 
@@ -57,19 +58,33 @@ def execute(path):
         client.execute(env=kernel_environment())
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         return str(error)
-    counts = [cell.execution_count for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()]
+    counts = [
+        cell.execution_count
+        for cell in nb.cells
+        if cell.cell_type == "code" and cell.source.strip()
+    ]
     if counts != list(range(1, len(counts) + 1)):
         # e.g. a cell tagged skip-execution: nbval would still run it.
         return f"execution counts {counts} are not 1, 2, 3, ..."
     slow = []
     for number, cell in enumerate(nb.cells):
-        timing = cell.get("metadata", {}).pop("execution", None)  # not in the committed file
-        if timing and "iopub.execute_input" in timing and "shell.execute_reply" in timing:
-            began, ended = (datetime.datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
-                            for key in ("iopub.execute_input", "shell.execute_reply"))
+        timing = cell.get("metadata", {}).pop(
+            "execution", None
+        )  # not in the committed file
+        if (
+            timing
+            and "iopub.execute_input" in timing
+            and "shell.execute_reply" in timing
+        ):
+            began, ended = (
+                datetime.datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
+                for key in ("iopub.execute_input", "shell.execute_reply")
+            )
             slow.append(((ended - began).total_seconds(), number))
     nbformat.write(nb, path)
-    slowest = ", ".join(f"cell {number} {secs:.0f} s" for secs, number in sorted(slow, reverse=True)[:6])
+    slowest = ", ".join(
+        f"cell {number} {secs:.0f} s" for secs, number in sorted(slow, reverse=True)[:6]
+    )
     print(f"{os.path.relpath(path)}: slowest cells: {slowest}", flush=True)
     return None
 
@@ -83,10 +98,19 @@ def _children_cpu_seconds():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=pathlib.Path, metavar="NOTEBOOK",
-                        help="notebooks to run (default: all in _toc.yml, in order)")
-    parser.add_argument("--check-time", type=float, metavar="SECONDS",
-                        help="fail if any notebook takes longer than SECONDS")
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        type=pathlib.Path,
+        metavar="NOTEBOOK",
+        help="notebooks to run (default: all in _toc.yml, in order)",
+    )
+    parser.add_argument(
+        "--check-time",
+        type=float,
+        metavar="SECONDS",
+        help="fail if any notebook takes longer than SECONDS",
+    )
     args = parser.parse_args()
 
     notebooks = [path.resolve() for path in args.notebooks] or toc_notebooks()
@@ -109,10 +133,14 @@ def main():
             failed.append(name)
             print(f"{name}: FAILED after {seconds:.1f} s (not written)\n{error}")
             continue
-        print(f"{name}: {seconds:.1f} s ({cpu:.1f} s of CPU in the kernel and its workers)")
+        print(
+            f"{name}: {seconds:.1f} s ({cpu:.1f} s of CPU in the kernel and its workers)"
+        )
         if args.check_time is not None and seconds > args.check_time:
             too_slow.append(name)
-    print(f"total {time.perf_counter() - start_all:.1f} s for {len(notebooks)} notebooks")
+    print(
+        f"total {time.perf_counter() - start_all:.1f} s for {len(notebooks)} notebooks"
+    )
     if failed:
         print(f"cell errors in: {', '.join(failed)}")
     if too_slow:

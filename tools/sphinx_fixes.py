@@ -25,8 +25,11 @@ import importlib
 def _script_key(script):
     filename = getattr(script, "filename", script) or ""
     attributes = getattr(script, "attributes", {})
-    return (str(filename), getattr(script, "priority", None),
-            tuple(sorted((key, str(value)) for key, value in attributes.items())))
+    return (
+        str(filename),
+        getattr(script, "priority", None),
+        tuple(sorted((key, str(value)) for key, value in attributes.items())),
+    )
 
 
 def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
@@ -87,8 +90,9 @@ def resolve_reexported(app, env, node, contnode):
     if canonical is None or canonical == target:
         return None
     domain = env.get_domain("py")
-    return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"],
-                               canonical, node, contnode)
+    return domain.resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], canonical, node, contnode
+    )
 
 
 def setup(app):

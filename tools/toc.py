@@ -33,9 +33,15 @@ def toc_pages(root: pathlib.Path = ROOT) -> list[str]:
     jupyter-book accepts entries with or without the file suffix; both give the same page.
     """
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    return [str(pathlib.PurePosixPath(entry).with_suffix("")) for entry in _toc_files(toc)]
+    return [
+        str(pathlib.PurePosixPath(entry).with_suffix("")) for entry in _toc_files(toc)
+    ]
 
 
 def toc_notebooks(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
     """The pages of _toc.yml that are notebooks (``book/gru.ipynb`` exists), as paths, in reading order."""
-    return [root / f"{page}.ipynb" for page in toc_pages(root) if (root / f"{page}.ipynb").is_file()]
+    return [
+        root / f"{page}.ipynb"
+        for page in toc_pages(root)
+        if (root / f"{page}.ipynb").is_file()
+    ]

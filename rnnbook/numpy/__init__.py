@@ -18,25 +18,51 @@ from .activations import (
     tanh,
     tanh_grad_from_output,
 )
-from .gradcheck import check_layer_gradients, numerical_gradient, relative_error
-from .losses import cross_entropy
-from .recurrent import RecurrentLayer
-from .gru import GRU, gru_step_backward, gru_step_forward
-from .lstm import LSTM, lstm_step_backward, lstm_step_forward
-from .rnn import RNN, rnn_step_backward, rnn_step_forward
-from .linear import Linear
-from .embedding import Embedding
 from .attention import AdditiveAttention, masked_softmax
 from .charlm import CharModel
-from .seq2seq import Seq2Seq
+from .embedding import Embedding
+from .gradcheck import check_layer_gradients, numerical_gradient, relative_error
+from .gru import GRU, gru_step_backward, gru_step_forward
+from .linear import Linear
+from .losses import cross_entropy
+from .lstm import LSTM, lstm_step_backward, lstm_step_forward
 from .perceptron import Perceptron
+from .recurrent import RecurrentLayer
+from .rnn import RNN, rnn_step_backward, rnn_step_forward
+from .seq2seq import Seq2Seq
 
 __all__ = [
-    "RNN", "LSTM", "GRU", "RecurrentLayer", "rnn_step_forward", "rnn_step_backward",
-    "lstm_step_forward", "lstm_step_backward", "gru_step_forward", "gru_step_backward",
-    "tanh", "d_tanh", "tanh_grad_from_output", "sigmoid", "d_sigmoid", "sigmoid_grad_from_output",
-    "relu", "d_relu", "relu_grad_from_output", "logsumexp", "softmax", "log_softmax",
-    "cross_entropy", "numerical_gradient", "relative_error", "check_layer_gradients",
-    "Linear", "CharModel", "Embedding", "AdditiveAttention", "masked_softmax", "Seq2Seq",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RecurrentLayer",
+    "rnn_step_forward",
+    "rnn_step_backward",
+    "lstm_step_forward",
+    "lstm_step_backward",
+    "gru_step_forward",
+    "gru_step_backward",
+    "tanh",
+    "d_tanh",
+    "tanh_grad_from_output",
+    "sigmoid",
+    "d_sigmoid",
+    "sigmoid_grad_from_output",
+    "relu",
+    "d_relu",
+    "relu_grad_from_output",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "cross_entropy",
+    "numerical_gradient",
+    "relative_error",
+    "check_layer_gradients",
+    "Linear",
+    "CharModel",
+    "Embedding",
+    "AdditiveAttention",
+    "masked_softmax",
+    "Seq2Seq",
     "Perceptron",
 ]

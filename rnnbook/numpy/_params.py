@@ -35,13 +35,19 @@ def copy_into(params: Mapping[str, np.ndarray], state: Mapping[str, Any]) -> Non
     missing = sorted(set(params) - set(state))
     unexpected = sorted(set(state) - set(params))
     if missing or unexpected:
-        raise ValueError(f"state dict keys do not match: missing {missing}, unexpected {unexpected}")
+        raise ValueError(
+            f"state dict keys do not match: missing {missing}, unexpected {unexpected}"
+        )
     values = {}
     for name, target in params.items():
         value = to_numpy(state[name])
         if value.shape != target.shape:
-            raise ValueError(f"{name} must have shape {_fmt(target.shape)}, got {_fmt(value.shape)}")
-        if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
+            raise ValueError(
+                f"{name} must have shape {_fmt(target.shape)}, got {_fmt(value.shape)}"
+            )
+        if not np.issubdtype(value.dtype, np.number) or np.issubdtype(
+            value.dtype, np.complexfloating
+        ):
             raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
         values[name] = value
     for name, value in values.items():

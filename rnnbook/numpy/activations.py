@@ -13,10 +13,18 @@ from numpy.typing import ArrayLike, NDArray
 Array = NDArray[np.floating]
 
 __all__ = [
-    "tanh", "d_tanh", "tanh_grad_from_output",
-    "sigmoid", "d_sigmoid", "sigmoid_grad_from_output",
-    "relu", "d_relu", "relu_grad_from_output",
-    "logsumexp", "softmax", "log_softmax",
+    "tanh",
+    "d_tanh",
+    "tanh_grad_from_output",
+    "sigmoid",
+    "d_sigmoid",
+    "sigmoid_grad_from_output",
+    "relu",
+    "d_relu",
+    "relu_grad_from_output",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
 ]
 
 
@@ -60,7 +68,9 @@ def sigmoid(z: ArrayLike, out: Array | None = None) -> Array:
     numerator = np.maximum(e, positive)
     e += 1.0
     result = np.divide(numerator, e, out=e if out is None else out)
-    return result if result.ndim or out is not None else result[()]  # a scalar in, a scalar out
+    return (
+        result if result.ndim or out is not None else result[()]
+    )  # a scalar in, a scalar out
 
 
 def d_sigmoid(z: ArrayLike) -> Array:
@@ -77,13 +87,17 @@ def sigmoid_grad_from_output(s: ArrayLike) -> Array:
 def relu(z: ArrayLike) -> Array:
     """Rectified linear unit ``max(0, z)``."""
     z = np.asarray(z)
-    return np.maximum(z, 0).astype(z.dtype if np.issubdtype(z.dtype, np.floating) else np.float64)
+    return np.maximum(z, 0).astype(
+        z.dtype if np.issubdtype(z.dtype, np.floating) else np.float64
+    )
 
 
 def d_relu(z: ArrayLike) -> Array:
     """Derivative of ReLU: 1 where ``z > 0``, else 0 (the subgradient 0 is used at ``z = 0``, as torch does)."""
     z = np.asarray(z)
-    return (z > 0).astype(z.dtype if np.issubdtype(z.dtype, np.floating) else np.float64)
+    return (z > 0).astype(
+        z.dtype if np.issubdtype(z.dtype, np.floating) else np.float64
+    )
 
 
 def relu_grad_from_output(h: ArrayLike) -> Array:

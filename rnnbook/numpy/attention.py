@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .activations import tanh
 from .._shapes import positive_int
 from ._params import copy_into
+from .activations import tanh
 
 __all__ = ["AdditiveAttention", "masked_softmax"]
 
@@ -51,7 +51,9 @@ def masked_softmax(scores: ArrayLike, mask: ArrayLike, axis: int = -1) -> Array:
     e = np.asarray(scores)
     m = np.broadcast_to(np.asarray(mask, dtype=bool), e.shape)
     if not np.all(np.any(m, axis=axis)):
-        raise ValueError("every row of the mask needs at least one real (True) position: a softmax over nothing is undefined")
+        raise ValueError(
+            "every row of the mask needs at least one real (True) position: a softmax over nothing is undefined"
+        )
     masked = np.where(m, e, -np.inf)
     w = np.exp(masked - np.max(masked, axis=axis, keepdims=True))
     return w / np.sum(w, axis=axis, keepdims=True)
@@ -70,18 +72,35 @@ class AdditiveAttention:
     """
 
     def __init__(
-        self, query_size: int, key_size: int, attention_size: int, dtype: Any = np.float64, seed: int | None = None
+        self,
+        query_size: int,
+        key_size: int,
+        attention_size: int,
+        dtype: Any = np.float64,
+        seed: int | None = None,
     ) -> None:
-        for name, value in (("query_size", query_size), ("key_size", key_size), ("attention_size", attention_size)):
+        for name, value in (
+            ("query_size", query_size),
+            ("key_size", key_size),
+            ("attention_size", attention_size),
+        ):
             positive_int(name, value)
-        self.query_size, self.key_size, self.attention_size = int(query_size), int(key_size), int(attention_size)
+        self.query_size, self.key_size, self.attention_size = (
+            int(query_size),
+            int(key_size),
+            int(attention_size),
+        )
         self.dtype = np.dtype(dtype)
         rng = np.random.default_rng(seed)
         self.params: dict[str, Array] = {}
         for name, shape in self._param_shapes().items():
             bound = 1.0 / np.sqrt(self.key_size if name == "key.bias" else shape[1])
-            self.params[name] = rng.uniform(-bound, bound, size=shape).astype(self.dtype)
-        self.grads: dict[str, Array] = {k: np.zeros_like(v) for k, v in self.params.items()}
+            self.params[name] = rng.uniform(-bound, bound, size=shape).astype(
+                self.dtype
+            )
+        self.grads: dict[str, Array] = {
+            k: np.zeros_like(v) for k, v in self.params.items()
+        }
 
     def _param_shapes(self) -> dict[str, tuple[int, ...]]:
         d_a = self.attention_size
@@ -104,7 +123,9 @@ class AdditiveAttention:
         """``U_a h_j + b_a`` for every annotation: ``(N, S, d_k)`` -> ``(N, S, d_a)``, once per source."""
         return values @ self.params["key.weight"].T + self.params["key.bias"]
 
-    def step(self, query: Array, keys: Array, values: Array, mask: NDArray[np.bool_]) -> tuple[Array, Array, Any]:
+    def step(
+        self, query: Array, keys: Array, values: Array, mask: NDArray[np.bool_]
+    ) -> tuple[Array, Array, Any]:
         """One decoder step of attention.
 
         Args:
@@ -116,14 +137,18 @@ class AdditiveAttention:
             ``(context, alpha, cache)``: ``c_t`` ``(N, d_k)``, the weights ``alpha_t`` ``(N, S)``
             (rows sum to 1, exactly 0 on padding), and what :meth:`step_backward` needs.
         """
-        z = tanh((query @ self.params["query.weight"].T)[:, None, :] + keys)  # (N, S, d_a)
+        z = tanh(
+            (query @ self.params["query.weight"].T)[:, None, :] + keys
+        )  # (N, S, d_a)
         scores = z @ self.params["energy.weight"][0]  # e_tj: (N, S)
         alpha = masked_softmax(scores, mask)
         context = np.einsum("ns,nsd->nd", alpha, values)
         return context, alpha, (query, values, z, alpha)
 
     # ----------------------------------------------------------------- backward
-    def step_backward(self, d_context: Array, cache: Any) -> tuple[Array, Array, Array, dict[str, Array]]:
+    def step_backward(
+        self, d_context: Array, cache: Any
+    ) -> tuple[Array, Array, Array, dict[str, Array]]:
         """Backward through one :meth:`step`.
 
         Returns ``(d_query, d_keys, d_values, grads)``: gradients for ``s_{t-1}`` ``(N, d_q)``, the
@@ -133,8 +158,12 @@ class AdditiveAttention:
         query, values, z, alpha = cache
         d_alpha = np.einsum("nd,nsd->ns", d_context, values)
         d_values = alpha[:, :, None] * d_context[:, None, :]
-        d_scores = alpha * (d_alpha - np.sum(alpha * d_alpha, axis=1, keepdims=True))  # softmax backward; 0 on padding
-        d_pre = d_scores[:, :, None] * self.params["energy.weight"][0] * (1.0 - z**2)  # (N, S, d_a)
+        d_scores = alpha * (
+            d_alpha - np.sum(alpha * d_alpha, axis=1, keepdims=True)
+        )  # softmax backward; 0 on padding
+        d_pre = (
+            d_scores[:, :, None] * self.params["energy.weight"][0] * (1.0 - z**2)
+        )  # (N, S, d_a)
         d_q = d_pre.sum(axis=1)  # the query is broadcast over j
         grads = {
             "query.weight": d_q.T @ query,
@@ -142,10 +171,15 @@ class AdditiveAttention:
         }
         return d_q @ self.params["query.weight"], d_pre, d_values, grads
 
-    def keys_backward(self, d_keys: Array, values: Array) -> tuple[Array, dict[str, Array]]:
+    def keys_backward(
+        self, d_keys: Array, values: Array
+    ) -> tuple[Array, dict[str, Array]]:
         """Backward through :meth:`project_keys`: ``(dL/dvalues, {"key.weight": ..., "key.bias": ...})``."""
         flat = d_keys.reshape(-1, self.attention_size)
-        grads = {"key.weight": flat.T @ values.reshape(-1, self.key_size), "key.bias": flat.sum(axis=0)}
+        grads = {
+            "key.weight": flat.T @ values.reshape(-1, self.key_size),
+            "key.bias": flat.sum(axis=0),
+        }
         return d_keys @ self.params["key.weight"], grads
 
     def __repr__(self) -> str:

@@ -23,9 +23,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._cells import resolve_cell
 from .._shapes import _fmt
+from ._params import copy_into
 from .linear import Linear
 from .losses import cross_entropy
-from ._params import copy_into
 
 __all__ = ["CharModel"]
 
@@ -36,11 +36,17 @@ def _check_ids(ids: ArrayLike, vocab_size: int, name: str) -> NDArray[np.int64]:
     """``ids`` as an int64 ``(T, N)`` array of indices in ``[0, V)``, or a clear error."""
     arr = np.asarray(ids)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} must be an integer array of character indices, got dtype {arr.dtype}")
+        raise TypeError(
+            f"{name} must be an integer array of character indices, got dtype {arr.dtype}"
+        )
     if arr.ndim != 2 or 0 in arr.shape:
-        raise ValueError(f"{name} must have shape (T, N) with T, N >= 1, got shape {_fmt(arr.shape)}")
+        raise ValueError(
+            f"{name} must have shape (T, N) with T, N >= 1, got shape {_fmt(arr.shape)}"
+        )
     if arr.min() < 0 or arr.max() >= vocab_size:
-        raise ValueError(f"{name} must lie in [0, {vocab_size}) (vocab_size), got values in [{arr.min()}, {arr.max()}]")
+        raise ValueError(
+            f"{name} must lie in [0, {vocab_size}) (vocab_size), got values in [{arr.min()}, {arr.max()}]"
+        )
     return arr.astype(np.int64, copy=False)
 
 
@@ -76,15 +82,21 @@ class CharModel:
         import rnnbook.numpy as backend
 
         layer_cls = resolve_cell(backend, cell)
-        rnn_seed, decoder_seed = (int(s) for s in np.random.default_rng(seed).integers(0, 2**63 - 1, size=2))
+        rnn_seed, decoder_seed = (
+            int(s) for s in np.random.default_rng(seed).integers(0, 2**63 - 1, size=2)
+        )
         self.cell = cell
         self.vocab_size = vocab_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
-        self.rnn = layer_cls(vocab_size, hidden_size, num_layers=num_layers, dtype=dtype, seed=rnn_seed)
+        self.rnn = layer_cls(
+            vocab_size, hidden_size, num_layers=num_layers, dtype=dtype, seed=rnn_seed
+        )
         self.decoder = Linear(hidden_size, vocab_size, dtype=dtype, seed=decoder_seed)
         self.dtype = self.rnn.dtype
-        self.grads: dict[str, Array] = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.grads: dict[str, Array] = {
+            k: np.zeros_like(v) for k, v in self.params.items()
+        }
 
     # ----------------------------------------------------------------- parameters
     @property
@@ -113,7 +125,12 @@ class CharModel:
     # ----------------------------------------------------------------- forward and backward
     def init_state(self, batch: int) -> Any:
         """The zero state for ``batch`` sequences: ``(num_layers, N, d_h)`` (LSTM: a tuple ``(h, c)``)."""
-        zeros = lambda: np.zeros((self.num_layers, batch, self.hidden_size), dtype=self.dtype)  # noqa: E731
+
+        def zeros() -> np.ndarray:
+            return np.zeros(
+                (self.num_layers, batch, self.hidden_size), dtype=self.dtype
+            )
+
         count = getattr(self.rnn, "state_count", 1)
         return zeros() if count == 1 else tuple(zeros() for _ in range(count))
 
@@ -138,16 +155,22 @@ class CharModel:
     def _targets(self, logits: Array, targets: ArrayLike) -> NDArray[np.int64]:
         arr = _check_ids(targets, self.vocab_size, "targets")
         if arr.shape != logits.shape[:2]:
-            raise ValueError(f"targets must have the inputs' shape {_fmt(logits.shape[:2])}, got {_fmt(arr.shape)}")
+            raise ValueError(
+                f"targets must have the inputs' shape {_fmt(logits.shape[:2])}, got {_fmt(arr.shape)}"
+            )
         return arr
 
-    def loss(self, inputs: ArrayLike, targets: ArrayLike, state: Any = None) -> tuple[float, Any]:
+    def loss(
+        self, inputs: ArrayLike, targets: ArrayLike, state: Any = None
+    ) -> tuple[float, Any]:
         """Mean cross-entropy over the ``T * N`` predictions, without gradients: ``(loss, final state)``."""
         logits, new_state = self.forward(inputs, state)
         value, _ = cross_entropy(logits, self._targets(logits, targets))
         return value, new_state
 
-    def loss_and_grads(self, inputs: ArrayLike, targets: ArrayLike, state: Any = None) -> tuple[float, Any]:
+    def loss_and_grads(
+        self, inputs: ArrayLike, targets: ArrayLike, state: Any = None
+    ) -> tuple[float, Any]:
         """Forward, cross-entropy and backpropagation through the window; fills ``grads``.
 
         Args:
@@ -160,9 +183,15 @@ class CharModel:
             ``(loss, final state)``; pass the state to the next window's call.
         """
         logits, new_state = self.forward(inputs, state)
-        value, d_logits = cross_entropy(logits, self._targets(logits, targets))  # d_logits = (y_hat - y) / (T N)
-        d_hidden = self.decoder.backward(d_logits)  # dL/dh_t from the output at t: (T, N, d_h)
-        self.rnn.backward(d_hidden)  # BPTT inside the window; the final state gets no gradient
+        value, d_logits = cross_entropy(
+            logits, self._targets(logits, targets)
+        )  # d_logits = (y_hat - y) / (T N)
+        d_hidden = self.decoder.backward(
+            d_logits
+        )  # dL/dh_t from the output at t: (T, N, d_h)
+        self.rnn.backward(
+            d_hidden
+        )  # BPTT inside the window; the final state gets no gradient
         grads = {f"rnn.{k}": v for k, v in self.rnn.grads.items()}
         grads.update({f"decoder.{k}": v for k, v in self.decoder.grads.items()})
         self.grads = grads

@@ -30,9 +30,13 @@ def check_tokens(ids: Any, vocab_size: int, name: str) -> NDArray[np.int64]:
     """``ids`` as an int64 array of token indices in ``[0, vocab_size)``, or a clear TypeError / ValueError."""
     arr = to_numpy(ids)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} must be an integer array of token indices, got dtype {arr.dtype}")
+        raise TypeError(
+            f"{name} must be an integer array of token indices, got dtype {arr.dtype}"
+        )
     if arr.size and (arr.min() < 0 or arr.max() >= vocab_size):
-        raise ValueError(f"{name} must lie in [0, {vocab_size}) (the vocabulary), got values in [{arr.min()}, {arr.max()}]")
+        raise ValueError(
+            f"{name} must lie in [0, {vocab_size}) (the vocabulary), got values in [{arr.min()}, {arr.max()}]"
+        )
     return arr.astype(np.int64, copy=False)
 
 
@@ -46,8 +50,17 @@ class Embedding:
     of any shape ``(...)`` and returns ``(..., d_e)``; ``backward(d_x)`` fills ``grads["weight"]``.
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, dtype: Any = np.float64, seed: int | None = None) -> None:
-        for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        dtype: Any = np.float64,
+        seed: int | None = None,
+    ) -> None:
+        for name, value in (
+            ("num_embeddings", num_embeddings),
+            ("embedding_dim", embedding_dim),
+        ):
             positive_int(name, value)
         dtype = float_dtype(dtype)
         self.num_embeddings = int(num_embeddings)
@@ -61,7 +74,11 @@ class Embedding:
     def reset_parameters(self, seed: int | None = None) -> None:
         """torch.nn.Embedding's default: every entry from N(0, 1)."""
         rng = np.random.default_rng(seed)
-        self.params = {"weight": rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(self.dtype)}
+        self.params = {
+            "weight": rng.standard_normal(
+                (self.num_embeddings, self.embedding_dim)
+            ).astype(self.dtype)
+        }
 
     def state_dict(self) -> dict[str, Array]:
         """A copy of the table, keyed ``weight`` as in torch.nn.Embedding."""
@@ -88,7 +105,9 @@ class Embedding:
         d = np.asarray(d_x, dtype=self.dtype)
         check_same_shape(d.shape, (*ids.shape, self.embedding_dim), "d_x")
         grad = np.zeros_like(self.params["weight"])
-        np.add.at(grad, ids.reshape(-1), d.reshape(-1, self.embedding_dim))  # repeated tokens accumulate
+        np.add.at(
+            grad, ids.reshape(-1), d.reshape(-1, self.embedding_dim)
+        )  # repeated tokens accumulate
         self.grads = {"weight": grad}
 
     def __repr__(self) -> str:

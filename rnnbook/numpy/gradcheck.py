@@ -13,7 +13,9 @@ from .recurrent import RecurrentLayer
 __all__ = ["numerical_gradient", "relative_error", "check_layer_gradients"]
 
 
-def numerical_gradient(f: Callable[[], float], x: NDArray[np.floating], eps: float = 1e-6) -> NDArray[np.float64]:
+def numerical_gradient(
+    f: Callable[[], float], x: NDArray[np.floating], eps: float = 1e-6
+) -> NDArray[np.float64]:
     """Centred finite differences ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)`` for every entry of ``x``.
 
     ``f`` takes no arguments and reads ``x``, which is perturbed in place one entry at a
@@ -67,11 +69,19 @@ def check_layer_gradients(
     rng = np.random.default_rng(seed)
     x = np.array(x, dtype=np.float64)
     tuple_state = isinstance(hx, tuple)
-    states = [] if hx is None else [np.array(s, dtype=np.float64) for s in (hx if tuple_state else (hx,))]
+    states = (
+        []
+        if hx is None
+        else [np.array(s, dtype=np.float64) for s in (hx if tuple_state else (hx,))]
+    )
 
     def run() -> tuple[NDArray[np.floating], tuple[NDArray[np.floating], ...]]:
         """Forward on the current ``x`` and ``states`` (which the finite differences perturb)."""
-        out, h_n = layer.forward(x, None if hx is None else (tuple(states) if tuple_state else states[0]), lengths)
+        out, h_n = layer.forward(
+            x,
+            None if hx is None else (tuple(states) if tuple_state else states[0]),
+            lengths,
+        )
         return out, (h_n if isinstance(h_n, tuple) else (h_n,))
 
     output, finals = run()

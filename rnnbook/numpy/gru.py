@@ -28,7 +28,15 @@ from typing import Any
 import numpy as np
 
 from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
-from .recurrent import Array, Mask, RecurrentLayer, State, Weights, all_steps_matmul, keep_state
+from .recurrent import (
+    Array,
+    Mask,
+    RecurrentLayer,
+    State,
+    Weights,
+    all_steps_matmul,
+    keep_state,
+)
 
 __all__ = ["GRU", "gru_step_forward", "gru_step_backward"]
 
@@ -80,7 +88,12 @@ def gru_step_forward(
 
 
 def gru_step_backward(
-    dh_t: Array, gates: Array, hw_n: Array, h_prev: Array, weight_hh: Array, reset_after: bool = True
+    dh_t: Array,
+    gates: Array,
+    hw_n: Array,
+    h_prev: Array,
+    weight_hh: Array,
+    reset_after: bool = True,
 ) -> tuple[Array, Array, Array]:
     """Backward through one GRU step.
 
@@ -141,13 +154,26 @@ class GRU(RecurrentLayer):
         reset_after: bool = True,
     ) -> None:
         self.reset_after = bool(reset_after)
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional, dtype, seed)
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            bidirectional,
+            dtype,
+            seed,
+        )
 
-    def _sequence_forward(self, x: Array, state0: State, w: Weights, mask: Mask = None) -> tuple[Array, State, Any]:
+    def _sequence_forward(
+        self, x: Array, state0: State, w: Weights, mask: Mask = None
+    ) -> tuple[Array, State, Any]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
         (h0,) = state0
         T = x.shape[0]
-        xw = all_steps_matmul(x, w["weight_ih"])  # every gate's input term for every t in one matmul: (T, N, 3 d_h)
+        xw = all_steps_matmul(
+            x, w["weight_ih"]
+        )  # every gate's input term for every t in one matmul: (T, N, 3 d_h)
         if w["bias_ih"] is not None:
             xw += w["bias_ih"]
         hs = np.empty((T + 1, *h0.shape), dtype=self.dtype)
@@ -155,11 +181,15 @@ class GRU(RecurrentLayer):
         hw_n = np.empty((T, *h0.shape), dtype=self.dtype)
         hs[0] = h0
         for t in range(T):
-            h_new, gates[t], hw_n[t] = gru_step_forward(xw[t], hs[t], w["weight_hh"], w["bias_hh"], self.reset_after)
+            h_new, gates[t], hw_n[t] = gru_step_forward(
+                xw[t], hs[t], w["weight_hh"], w["bias_hh"], self.reset_after
+            )
             hs[t + 1] = keep_state(mask, t, h_new, hs[t])
         return hs[1:], (hs[-1],), (x, hs, gates, hw_n, w, mask)
 
-    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights, State]:
+    def _sequence_backward(
+        self, d_out: Array, d_state_T: State, cache: Any
+    ) -> tuple[Array, State, Weights, State]:
         """BPTT through one layer and direction; returns ``(dL/dx, (dL/dh_0,), parameter gradients, (dL/dh_t for all t,))``."""
         x, hs, gates, hw_n, w, mask = cache
         H = hs.shape[-1]
@@ -170,7 +200,12 @@ class GRU(RecurrentLayer):
         for t in reversed(range(x.shape[0])):
             dh[t] = d_out[t] + dh_next
             dxw[t], dhw[t], dh_prev = gru_step_backward(
-                keep_state(mask, t, dh[t], 0.0), gates[t], hw_n[t], hs[t], w["weight_hh"], self.reset_after
+                keep_state(mask, t, dh[t], 0.0),
+                gates[t],
+                hw_n[t],
+                hs[t],
+                w["weight_hh"],
+                self.reset_after,
             )
             dh_next = keep_state(mask, t, dh_prev, dh[t])
         dxw_flat = dxw.reshape(-1, 3 * H)
@@ -180,8 +215,13 @@ class GRU(RecurrentLayer):
             d_weight_hh = dhw_flat.T @ h_prev
         else:  # the n block's recurrent matmul reads r_t * h_{t-1}
             rh_prev = gates[..., :H].reshape(-1, H) * h_prev
-            d_weight_hh = np.concatenate([dhw_flat[:, : 2 * H].T @ h_prev, dhw_flat[:, 2 * H :].T @ rh_prev])
-        grads: Weights = {"weight_ih": dxw_flat.T @ x.reshape(-1, x.shape[-1]), "weight_hh": d_weight_hh}
+            d_weight_hh = np.concatenate(
+                [dhw_flat[:, : 2 * H].T @ h_prev, dhw_flat[:, 2 * H :].T @ rh_prev]
+            )
+        grads: Weights = {
+            "weight_ih": dxw_flat.T @ x.reshape(-1, x.shape[-1]),
+            "weight_hh": d_weight_hh,
+        }
         if w["bias_ih"] is not None:
             grads["bias_ih"] = dxw_flat.sum(axis=0)
             grads["bias_hh"] = dhw_flat.sum(axis=0)

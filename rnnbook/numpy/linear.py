@@ -39,9 +39,17 @@ class Linear:
     """
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = np.float64, seed: int | None = None
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype: Any = np.float64,
+        seed: int | None = None,
     ) -> None:
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
+        for name, value in (
+            ("in_features", in_features),
+            ("out_features", out_features),
+        ):
             positive_int(name, value)
         dtype = float_dtype(dtype)
         self.in_features = int(in_features)
@@ -50,7 +58,9 @@ class Linear:
         self.dtype = dtype
         self.params: dict[str, Array] = {}
         self.reset_parameters(seed)
-        self.grads: dict[str, Array] = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.grads: dict[str, Array] = {
+            k: np.zeros_like(v) for k, v in self.params.items()
+        }
         self._cache: tuple[Array, tuple[int, ...]] | None = None
 
     def _param_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -83,8 +93,13 @@ class Linear:
 
     def _as_input(self, x: ArrayLike, name: str) -> Array:
         arr = np.asarray(x)
-        if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-            raise TypeError(f"{name} must be a real floating-point array, got dtype {arr.dtype}")
+        if arr.dtype == bool or not (
+            np.issubdtype(arr.dtype, np.floating)
+            or np.issubdtype(arr.dtype, np.integer)
+        ):
+            raise TypeError(
+                f"{name} must be a real floating-point array, got dtype {arr.dtype}"
+            )
         return arr.astype(self.dtype, copy=False)
 
     def forward(self, x: ArrayLike) -> Array:
@@ -113,7 +128,9 @@ class Linear:
         x, y_shape = self._cache
         d = self._as_input(d_y, "d_y")
         check_same_shape(d.shape, y_shape, "d_y")
-        d_flat = d.reshape(-1, self.out_features)  # every leading position is one "sample"
+        d_flat = d.reshape(
+            -1, self.out_features
+        )  # every leading position is one "sample"
         grads = {"weight": d_flat.T @ x.reshape(-1, self.in_features)}
         if self.bias:
             grads["bias"] = d_flat.sum(axis=0)

@@ -43,32 +43,47 @@ def cross_entropy(
     if not np.issubdtype(z.dtype, np.floating):
         raise TypeError(f"logits must be a floating-point array, got dtype {z.dtype}")
     if z.ndim < 1 or z.shape[-1] == 0:
-        raise ValueError(f"logits must have a non-empty last (class) axis, got shape {_fmt(z.shape)}")
+        raise ValueError(
+            f"logits must have a non-empty last (class) axis, got shape {_fmt(z.shape)}"
+        )
     if not np.all(np.isfinite(z)):
         raise ValueError("logits contain NaN or infinity")
     y = np.asarray(targets)
     if not np.issubdtype(y.dtype, np.integer):
         raise TypeError(f"targets must be integer class indices, got dtype {y.dtype}")
     if y.shape != z.shape[:-1]:
-        raise ValueError(f"targets must have shape {_fmt(z.shape[:-1])} (logits without the class axis), got {_fmt(y.shape)}")
+        raise ValueError(
+            f"targets must have shape {_fmt(z.shape[:-1])} (logits without the class axis), got {_fmt(y.shape)}"
+        )
     vocab = z.shape[-1]
     if y.size and (y.min() < 0 or y.max() >= vocab):
-        raise ValueError(f"targets must lie in [0, {vocab}), got values in [{y.min()}, {y.max()}]")
+        raise ValueError(
+            f"targets must lie in [0, {vocab}), got values in [{y.min()}, {y.max()}]"
+        )
     if mask is None:
         weight = np.ones(y.shape, dtype=z.dtype)
     else:
         weight = np.asarray(mask).astype(z.dtype)
         if weight.shape != y.shape:
-            raise ValueError(f"mask must have shape {_fmt(y.shape)}, got {_fmt(weight.shape)}")
+            raise ValueError(
+                f"mask must have shape {_fmt(y.shape)}, got {_fmt(weight.shape)}"
+            )
     count = float(weight.sum())
     if count <= 0:
-        raise ValueError("no tokens to average over: the sequence is empty or the mask is all zero")
+        raise ValueError(
+            "no tokens to average over: the sequence is empty or the mask is all zero"
+        )
 
     log_probs = log_softmax(z, axis=-1)
     picked = np.take_along_axis(log_probs, y[..., None], axis=-1)[..., 0]
     loss = -float(np.sum(picked * weight)) / count
 
     d_logits = np.exp(log_probs)  # y_hat
-    np.put_along_axis(d_logits, y[..., None], np.take_along_axis(d_logits, y[..., None], axis=-1) - 1.0, axis=-1)
+    np.put_along_axis(
+        d_logits,
+        y[..., None],
+        np.take_along_axis(d_logits, y[..., None], axis=-1) - 1.0,
+        axis=-1,
+    )
     d_logits *= (weight / count)[..., None]
     return loss, d_logits

@@ -35,7 +35,16 @@ from typing import Any
 import numpy as np
 
 from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
-from .recurrent import Array, Mask, RecurrentLayer, State, Weights, all_steps_matmul, gate_blocks, keep_state
+from .recurrent import (
+    Array,
+    Mask,
+    RecurrentLayer,
+    State,
+    Weights,
+    all_steps_matmul,
+    gate_blocks,
+    keep_state,
+)
 
 __all__ = ["LSTM", "lstm_step_forward", "lstm_step_backward"]
 
@@ -128,23 +137,36 @@ class LSTM(RecurrentLayer):
     gate_count = 4
     state_count = 2
 
-    def _sequence_forward(self, x: Array, state0: State, w: Weights, mask: Mask = None) -> tuple[Array, State, Any]:
+    def _sequence_forward(
+        self, x: Array, state0: State, w: Weights, mask: Mask = None
+    ) -> tuple[Array, State, Any]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; ``h`` and ``c`` frozen where ``mask`` is 0."""
         h0, c0 = state0
         T = x.shape[0]
-        xw = all_steps_matmul(x, w["weight_ih"])  # every gate's input term for every t in one matmul: (T, N, 4 d_h)
+        xw = all_steps_matmul(
+            x, w["weight_ih"]
+        )  # every gate's input term for every t in one matmul: (T, N, 4 d_h)
         if w["bias_ih"] is not None:
-            xw += w["bias_ih"] + w["bias_hh"]  # both biases, once for all steps (the step then adds none)
+            xw += (
+                w["bias_ih"] + w["bias_hh"]
+            )  # both biases, once for all steps (the step then adds none)
         hs = np.empty((T + 1, *h0.shape), dtype=self.dtype)  # hs[t + 1] = h_t
         cs = np.empty((T + 1, *c0.shape), dtype=self.dtype)  # cs[t + 1] = c_t
         gates = np.empty(xw.shape, dtype=self.dtype)
         hs[0], cs[0] = h0, c0
         for t in range(T):
-            h_new, c_new, _ = lstm_step_forward(xw[t], hs[t], cs[t], w["weight_hh"], None, out=gates[t])
-            hs[t + 1], cs[t + 1] = keep_state(mask, t, h_new, hs[t]), keep_state(mask, t, c_new, cs[t])
+            h_new, c_new, _ = lstm_step_forward(
+                xw[t], hs[t], cs[t], w["weight_hh"], None, out=gates[t]
+            )
+            hs[t + 1], cs[t + 1] = (
+                keep_state(mask, t, h_new, hs[t]),
+                keep_state(mask, t, c_new, cs[t]),
+            )
         return hs[1:], (hs[-1], cs[-1]), (x, hs, cs, gates, w, mask)
 
-    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights, State]:
+    def _sequence_backward(
+        self, d_out: Array, d_state_T: State, cache: Any
+    ) -> tuple[Array, State, Weights, State]:
         """BPTT through one layer and direction.
 
         Returns ``(dL/dx, (dL/dh_0, dL/dc_0), parameter gradients, (dL/dh_t, dL/dc_t) for all t)``;
@@ -152,7 +174,9 @@ class LSTM(RecurrentLayer):
         path through h_t.
         """
         x, hs, cs, gates, w, mask = cache
-        tanh_cs = tanh(cs[1:])  # on padded steps a frozen copy, unused: no gradient enters the cell there
+        tanh_cs = tanh(
+            cs[1:]
+        )  # on padded steps a frozen copy, unused: no gradient enters the cell there
         da = np.empty_like(gates)
         dh = np.empty_like(d_out)
         dc = np.empty_like(d_out)
@@ -160,10 +184,18 @@ class LSTM(RecurrentLayer):
         for t in reversed(range(x.shape[0])):
             dh[t], dc[t] = d_out[t] + dh_next, dc_next
             _, dh_prev, dc_prev = lstm_step_backward(
-                keep_state(mask, t, dh[t], 0.0), keep_state(mask, t, dc[t], 0.0), gates[t], cs[t], tanh_cs[t], w["weight_hh"],
+                keep_state(mask, t, dh[t], 0.0),
+                keep_state(mask, t, dc[t], 0.0),
+                gates[t],
+                cs[t],
+                tanh_cs[t],
+                w["weight_hh"],
                 out=da[t],
             )
-            dh_next, dc_next = keep_state(mask, t, dh_prev, dh[t]), keep_state(mask, t, dc_prev, dc[t])
+            dh_next, dc_next = (
+                keep_state(mask, t, dh_prev, dh[t]),
+                keep_state(mask, t, dc_prev, dc[t]),
+            )
         da_flat = da.reshape(-1, da.shape[-1])
         grads: Weights = {
             "weight_ih": da_flat.T @ x.reshape(-1, x.shape[-1]),
@@ -172,4 +204,9 @@ class LSTM(RecurrentLayer):
         if w["bias_ih"] is not None:
             grads["bias_ih"] = da_flat.sum(axis=0)
             grads["bias_hh"] = grads["bias_ih"].copy()
-        return all_steps_matmul(da, w["weight_ih"].T), (dh_next, dc_next), grads, (dh, dc)
+        return (
+            all_steps_matmul(da, w["weight_ih"].T),
+            (dh_next, dc_next),
+            grads,
+            (dh, dc),
+        )

@@ -37,7 +37,9 @@ Array = NDArray[np.floating]
 
 def _check_positive(name: str, value: Any) -> float:
     """``value`` as a float, or ValueError unless it is finite and > 0."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+    if isinstance(value, bool) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value}")
@@ -46,7 +48,9 @@ def _check_positive(name: str, value: Any) -> float:
 
 def _check_unit_interval(name: str, value: Any) -> float:
     """``value`` as a float, or ValueError unless ``0 <= value < 1``."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+    if isinstance(value, bool) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {value}")
@@ -54,18 +58,24 @@ def _check_unit_interval(name: str, value: Any) -> float:
 
 
 def _check_non_negative(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+    if isinstance(value, bool) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value}")
     return float(value)
 
 
-def _check_names(got: Mapping[str, Any], expected: Mapping[str, Any], what: str) -> None:
+def _check_names(
+    got: Mapping[str, Any], expected: Mapping[str, Any], what: str
+) -> None:
     missing = sorted(set(expected) - set(got))
     unexpected = sorted(set(got) - set(expected))
     if missing or unexpected:
-        raise ValueError(f"{what} keys do not match the parameters: missing {missing}, unexpected {unexpected}")
+        raise ValueError(
+            f"{what} keys do not match the parameters: missing {missing}, unexpected {unexpected}"
+        )
 
 
 class Optimizer:
@@ -84,17 +94,24 @@ class Optimizer:
     buffers: tuple[str, ...] = ()
     _validators: dict[str, Any] = {"lr": _check_positive}
 
-    def __init__(self, params: Mapping[str, Array], lr: float, **hyperparameters: Any) -> None:
+    def __init__(
+        self, params: Mapping[str, Array], lr: float, **hyperparameters: Any
+    ) -> None:
         if not isinstance(params, Mapping) or not params:
-            raise ValueError("params must be a non-empty dict name -> array (for example model.params)")
+            raise ValueError(
+                "params must be a non-empty dict name -> array (for example model.params)"
+            )
         for name, p in params.items():
             if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-                raise TypeError(f"parameter {name!r} must be a floating-point numpy array, got {type(p).__name__}")
+                raise TypeError(
+                    f"parameter {name!r} must be a floating-point numpy array, got {type(p).__name__}"
+                )
         self.params: dict[str, Array] = dict(params)
         self.__dict__.update(self._check_hyperparameters({"lr": lr, **hyperparameters}))
         self.step_count = 0
         self.state: dict[str, dict[str, Array]] = {
-            b: {name: np.zeros_like(p) for name, p in self.params.items()} for b in self.buffers
+            b: {name: np.zeros_like(p) for name, p in self.params.items()}
+            for b in self.buffers
         }
 
     def _check_grads(self, grads: Mapping[str, Any]) -> dict[str, Array]:
@@ -103,7 +120,9 @@ class Optimizer:
         for name, p in self.params.items():
             g = np.asarray(grads[name])
             if g.shape != p.shape:
-                raise ValueError(f"grads[{name!r}] must have shape {_fmt(p.shape)} (the parameter's), got {_fmt(g.shape)}")
+                raise ValueError(
+                    f"grads[{name!r}] must have shape {_fmt(p.shape)} (the parameter's), got {_fmt(g.shape)}"
+                )
             checked[name] = g
         return checked
 
@@ -131,22 +150,37 @@ class Optimizer:
         Every key, shape and hyperparameter is checked before anything changes; buffers are
         copied into the existing arrays.
         """
-        expected = {*self.hyperparameters, "step"} | {f"{b}/{n}" for b in self.buffers for n in self.params}
+        expected = {*self.hyperparameters, "step"} | {
+            f"{b}/{n}" for b in self.buffers for n in self.params
+        }
         _check_names(state, dict.fromkeys(expected), "optimizer state dict")
-        hyper = self._check_hyperparameters({h: _scalar(state[h]) for h in self.hyperparameters})
+        hyper = self._check_hyperparameters(
+            {h: _scalar(state[h]) for h in self.hyperparameters}
+        )
         step = _scalar(state["step"])
-        if isinstance(step, bool) or not isinstance(step, int | float) or not float(step).is_integer() or step < 0:
+        if (
+            isinstance(step, bool)
+            or not isinstance(step, int | float)
+            or not float(step).is_integer()
+            or step < 0
+        ):
             raise ValueError(f"step must be an integer >= 0, got {step}")
         for b in self.buffers:
             for name, p in self.params.items():
                 value = np.asarray(state[f"{b}/{name}"])
                 if value.shape != p.shape:
-                    raise ValueError(f"{b}/{name} must have shape {_fmt(p.shape)}, got {_fmt(value.shape)}")
+                    raise ValueError(
+                        f"{b}/{name} must have shape {_fmt(p.shape)}, got {_fmt(value.shape)}"
+                    )
         self.__dict__.update(hyper)
         self.step_count = int(step)
         for b in self.buffers:
             for name in self.params:
-                np.copyto(self.state[b][name], np.asarray(state[f"{b}/{name}"]), casting="unsafe")
+                np.copyto(
+                    self.state[b][name],
+                    np.asarray(state[f"{b}/{name}"]),
+                    casting="unsafe",
+                )
 
     @classmethod
     def _check_hyperparameters(cls, values: Mapping[str, Any]) -> dict[str, float]:
@@ -178,7 +212,9 @@ class SGD(Optimizer):
 
     _validators = {"lr": _check_positive, "momentum": _check_unit_interval}
 
-    def __init__(self, params: Mapping[str, Array], lr: float, momentum: float = 0.0) -> None:
+    def __init__(
+        self, params: Mapping[str, Array], lr: float, momentum: float = 0.0
+    ) -> None:
         super().__init__(params, lr, momentum=momentum)
 
     def _update(self, name: str, p: Array, g: Array) -> None:
@@ -200,7 +236,9 @@ class Adagrad(Optimizer):
 
     _validators = {"lr": _check_positive, "eps": _check_non_negative}
 
-    def __init__(self, params: Mapping[str, Array], lr: float, eps: float = 1e-10) -> None:
+    def __init__(
+        self, params: Mapping[str, Array], lr: float, eps: float = 1e-10
+    ) -> None:
         super().__init__(params, lr, eps=eps)
 
     def _update(self, name: str, p: Array, g: Array) -> None:
@@ -224,11 +262,19 @@ class Adam(Optimizer):
 
     hyperparameters = ("lr", "beta1", "beta2", "eps")
     buffers = ("exp_avg", "exp_avg_sq")
-    _validators = {"lr": _check_positive, "beta1": _check_unit_interval, "beta2": _check_unit_interval,
-                   "eps": _check_non_negative}
+    _validators = {
+        "lr": _check_positive,
+        "beta1": _check_unit_interval,
+        "beta2": _check_unit_interval,
+        "eps": _check_non_negative,
+    }
 
     def __init__(
-        self, params: Mapping[str, Array], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+        self,
+        params: Mapping[str, Array],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
     ) -> None:
         if not isinstance(betas, tuple | list) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
@@ -264,16 +310,22 @@ def clip_grad_norm(grads: Mapping[str, Array], max_norm: float) -> float:
         grads: ``name -> array`` (for example ``model.grads``), modified in place.
         max_norm: the threshold, > 0 (``inf`` allowed).
     """
-    if isinstance(max_norm, bool) or not isinstance(max_norm, int | float | np.integer | np.floating):
+    if isinstance(max_norm, bool) or not isinstance(
+        max_norm, int | float | np.integer | np.floating
+    ):
         raise TypeError(f"max_norm must be a number, got {type(max_norm).__name__}")
     if math.isnan(max_norm) or max_norm <= 0:
         raise ValueError(f"max_norm must be > 0, got {max_norm}")
     arrays = list(grads.values())
     for name, g in grads.items():
         if not isinstance(g, np.ndarray) or not np.issubdtype(g.dtype, np.floating):
-            raise TypeError(f"grads[{name!r}] must be a floating-point numpy array, got {type(g).__name__}")
+            raise TypeError(
+                f"grads[{name!r}] must be a floating-point numpy array, got {type(g).__name__}"
+            )
     # Per-array norms in float64 first (no overflow of g^2 for float32 gradients), then the norm of those.
-    norms = np.array([np.linalg.norm(g.astype(np.float64, copy=False).ravel()) for g in arrays])
+    norms = np.array(
+        [np.linalg.norm(g.astype(np.float64, copy=False).ravel()) for g in arrays]
+    )
     total = float(np.linalg.norm(norms)) if arrays else 0.0
     coef = max_norm / (total + 1e-6)
     if coef < 1.0:

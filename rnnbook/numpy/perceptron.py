@@ -34,7 +34,9 @@ class Perceptron:
     def _check_x(self, x: ArrayLike) -> NDArray[np.float64]:
         arr = np.asarray(x, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[1] != self.input_size or arr.shape[0] == 0:
-            raise ValueError(f"x must have shape (n, {self.input_size}) with n >= 1, got {arr.shape}")
+            raise ValueError(
+                f"x must have shape (n, {self.input_size}) with n >= 1, got {arr.shape}"
+            )
         if not np.all(np.isfinite(arr)):
             raise ValueError("x must be finite (no NaN or inf)")
         return arr
@@ -47,7 +49,9 @@ class Perceptron:
         """Labels in ``{-1, +1}`` ``(n,)`` (a score of exactly 0 counts as -1)."""
         return np.where(self.decision_function(x) > 0, 1, -1)
 
-    def fit(self, x: ArrayLike, y: ArrayLike, epochs: int = 10, seed: int | None = 0) -> list[int]:
+    def fit(
+        self, x: ArrayLike, y: ArrayLike, epochs: int = 10, seed: int | None = 0
+    ) -> list[int]:
         """Run the learning rule for up to ``epochs`` passes; return the number of mistakes in each pass.
 
         ``y`` ``(n,)`` holds labels in ``{-1, +1}``. Examples are visited in an order shuffled by
@@ -57,7 +61,9 @@ class Perceptron:
         xs = self._check_x(x)
         ys = np.asarray(y)
         if ys.shape != (xs.shape[0],) or not np.all(np.isin(ys, (-1, 1))):
-            raise ValueError(f"y must be {xs.shape[0]} labels in {{-1, +1}}, got shape {ys.shape} with values {np.unique(ys)[:5]}")
+            raise ValueError(
+                f"y must be {xs.shape[0]} labels in {{-1, +1}}, got shape {ys.shape} with values {np.unique(ys)[:5]}"
+            )
         positive_int("epochs", epochs)
         rng = None if seed is None else np.random.default_rng(seed)
         mistakes_per_epoch = []

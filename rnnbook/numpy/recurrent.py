@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._params import copy_into, float_dtype
 from .._shapes import (
     check_layer_sizes,
     check_lengths,
@@ -46,11 +45,14 @@ from .._shapes import (
     padding_mask_and_reversal,
     state_shape,
 )
+from ._params import copy_into, float_dtype
 
 Array = NDArray[np.floating]
 State = tuple[Array, ...]
 Weights = dict[str, Array | None]
-Mask = NDArray[np.bool_] | None  # (T, N, 1): True on real steps, False on padding; None: no padding
+Mask = (
+    NDArray[np.bool_] | None
+)  # (T, N, 1): True on real steps, False on padding; None: no padding
 
 _WEIGHT_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
@@ -73,7 +75,9 @@ def all_steps_matmul(a: Array, weight: Array) -> Array:
     ``(N, k) @ (k, m)`` matmuls; flattening time and batch into ``T N`` rows gives the BLAS one
     large product, which is faster (the appendix "Performance" times the two).
     """
-    return (a.reshape(-1, a.shape[-1]) @ weight.T).reshape(*a.shape[:-1], weight.shape[0])
+    return (a.reshape(-1, a.shape[-1]) @ weight.T).reshape(
+        *a.shape[:-1], weight.shape[0]
+    )
 
 
 def gate_blocks(a: Array, count: int) -> tuple[Array, ...]:
@@ -118,7 +122,9 @@ class RecurrentLayer:
         self.dtype = dtype
         self.params: dict[str, Array] = {}
         self.reset_parameters(seed)
-        self.grads: dict[str, Array] = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.grads: dict[str, Array] = {
+            k: np.zeros_like(v) for k, v in self.params.items()
+        }
         self._cache: dict[str, Any] | None = None
         self.state_grads: dict[int, tuple[Array, ...]] = {}
 
@@ -134,7 +140,11 @@ class RecurrentLayer:
         rows = self.gate_count * self.hidden_size
         shapes: dict[str, tuple[int, ...]] = {}
         for layer in range(self.num_layers):
-            d_in = self.input_size if layer == 0 else self.num_directions * self.hidden_size
+            d_in = (
+                self.input_size
+                if layer == 0
+                else self.num_directions * self.hidden_size
+            )
             for suffix in self._suffixes():
                 names = self._param_names(layer, suffix)
                 shapes[names["weight_ih"]] = (rows, d_in)
@@ -170,29 +180,49 @@ class RecurrentLayer:
 
     def _weights(self, layer: int, suffix: str) -> Weights:
         names = self._param_names(layer, suffix)
-        return {kind: (self.params[names[kind]] if kind in names else None) for kind in _WEIGHT_KINDS}
+        return {
+            kind: (self.params[names[kind]] if kind in names else None)
+            for kind in _WEIGHT_KINDS
+        }
 
     # ----------------------------------------------------------------- layouts and checks
     def _as_array(self, value: ArrayLike, name: str) -> Array:
         arr = np.asarray(value)
-        if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)) or arr.dtype == bool:
-            raise TypeError(f"{name} must hold integers or floats (cast to the layer's {self.dtype}), got dtype {arr.dtype}")
+        if (
+            not (
+                np.issubdtype(arr.dtype, np.floating)
+                or np.issubdtype(arr.dtype, np.integer)
+            )
+            or arr.dtype == bool
+        ):
+            raise TypeError(
+                f"{name} must hold integers or floats (cast to the layer's {self.dtype}), got dtype {arr.dtype}"
+            )
         arr = arr.astype(self.dtype, copy=False)
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} contains NaN or infinity")
         return arr
 
     def _state_shape(self, batch: int, batched: bool) -> tuple[int, ...]:
-        return state_shape(self.num_layers, self.num_directions, batch, self.hidden_size, batched)
+        return state_shape(
+            self.num_layers, self.num_directions, batch, self.hidden_size, batched
+        )
 
     def _check_states(self, hx: Any, batch: int, batched: bool) -> State:
         """Initial states as a tuple of ``(D * num_layers, N, d_h)`` arrays (zeros when ``hx`` is None)."""
         shape = self._state_shape(batch, batched)
         if hx is None:
-            return tuple(np.zeros((shape[0], batch, self.hidden_size), self.dtype) for _ in range(self.state_count))
+            return tuple(
+                np.zeros((shape[0], batch, self.hidden_size), self.dtype)
+                for _ in range(self.state_count)
+            )
         parts = (hx,) if self.state_count == 1 else hx
-        if self.state_count > 1 and (not isinstance(hx, tuple | list) or len(hx) != self.state_count):
-            raise ValueError(f"hx must be a tuple of {self.state_count} arrays (h_0, c_0), got {type(hx).__name__}")
+        if self.state_count > 1 and (
+            not isinstance(hx, tuple | list) or len(hx) != self.state_count
+        ):
+            raise ValueError(
+                f"hx must be a tuple of {self.state_count} arrays (h_0, c_0), got {type(hx).__name__}"
+            )
         names = ("hx",) if self.state_count == 1 else ("h_0", "c_0")
         states = []
         for name, part in zip(names, parts):
@@ -221,7 +251,9 @@ class RecurrentLayer:
         return a[::-1] if reverse is None else a[reverse, np.arange(a.shape[1])]
 
     # ----------------------------------------------------------------- forward and backward
-    def forward(self, x: ArrayLike, hx: Any = None, lengths: ArrayLike | None = None) -> tuple[Array, Any]:
+    def forward(
+        self, x: ArrayLike, hx: Any = None, lengths: ArrayLike | None = None
+    ) -> tuple[Array, Any]:
         """Run the stacked (and possibly bidirectional) layer over a sequence.
 
         Args:
@@ -247,7 +279,9 @@ class RecurrentLayer:
             to the first token.
         """
         x_arr = self._as_array(x, "input")
-        batched, T, batch = check_sequence_shape(x_arr.shape, self.input_size, self.batch_first)
+        batched, T, batch = check_sequence_shape(
+            x_arr.shape, self.input_size, self.batch_first
+        )
         states0 = self._check_states(hx, batch, batched)
         lengths_arr = check_lengths(lengths, T, batch, batched)
         mask: Mask = None
@@ -263,16 +297,23 @@ class RecurrentLayer:
             outputs = []
             for direction, suffix in enumerate(self._suffixes()):
                 index = layer * self.num_directions + direction
-                seq = layer_input if direction == 0 else self._flip(layer_input, reverse)
+                seq = (
+                    layer_input if direction == 0 else self._flip(layer_input, reverse)
+                )
                 out, final, cache = self._sequence_forward(
-                    seq, tuple(s[index] for s in states0), self._weights(layer, suffix), mask
+                    seq,
+                    tuple(s[index] for s in states0),
+                    self._weights(layer, suffix),
+                    mask,
                 )
                 if mask is not None:
                     out = np.where(mask, out, 0.0)  # no output on padding
                 outputs.append(out if direction == 0 else self._flip(out, reverse))
                 finals.append(final)
                 caches.append(cache)
-            layer_input = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)
+            layer_input = (
+                outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)
+            )
 
         h_n = tuple(np.stack([f[k] for f in finals]) for k in range(self.state_count))
         output = self._from_time_major(layer_input, batched)
@@ -327,14 +368,20 @@ class RecurrentLayer:
                 index = layer * self.num_directions + direction
                 d_seq = d_layer_out[..., direction * hidden : (direction + 1) * hidden]
                 if mask is not None:
-                    d_seq = np.where(mask, d_seq, 0.0)  # the outputs on padding are constant zeros
+                    d_seq = np.where(
+                        mask, d_seq, 0.0
+                    )  # the outputs on padding are constant zeros
                 if direction == 1:
                     d_seq = self._flip(d_seq, reverse)
                 d_x, d_state0, d_w, d_states = self._sequence_backward(
                     d_seq, tuple(d[index] for d in d_finals), next(caches)
                 )
-                d_layer_in = d_layer_in + (d_x if direction == 0 else self._flip(d_x, reverse))
-                state_grads[index] = tuple(d if direction == 0 else self._flip(d, reverse) for d in d_states)
+                d_layer_in = d_layer_in + (
+                    d_x if direction == 0 else self._flip(d_x, reverse)
+                )
+                state_grads[index] = tuple(
+                    d if direction == 0 else self._flip(d, reverse) for d in d_states
+                )
                 for k in range(self.state_count):
                     d_hx[k][index] = d_state0[k]
                 names = self._param_names(layer, self._suffixes()[direction])
@@ -342,16 +389,26 @@ class RecurrentLayer:
             d_layer_out = d_layer_in  # type: ignore[assignment]
         self.grads = {name: grads[name] for name in self.params}
         self.state_grads = dict(sorted(state_grads.items()))
-        return self._from_time_major(d_layer_out, batched), self._pack_states(d_hx, batched)  # type: ignore[arg-type]
+        return self._from_time_major(d_layer_out, batched), self._pack_states(
+            d_hx, batched
+        )  # type: ignore[arg-type]
 
-    def _check_d_final(self, d_h_n: Any, shape: tuple[int, ...], batched: bool) -> State:
+    def _check_d_final(
+        self, d_h_n: Any, shape: tuple[int, ...], batched: bool
+    ) -> State:
         batch = shape[1] if batched else 1
         zeros_shape = (shape[0], batch, self.hidden_size)
         if d_h_n is None:
-            return tuple(np.zeros(zeros_shape, self.dtype) for _ in range(self.state_count))
+            return tuple(
+                np.zeros(zeros_shape, self.dtype) for _ in range(self.state_count)
+            )
         parts = (d_h_n,) if self.state_count == 1 else d_h_n
-        if self.state_count > 1 and (not isinstance(d_h_n, tuple | list) or len(d_h_n) != self.state_count):
-            raise ValueError(f"d_h_n must be a tuple of {self.state_count} arrays (d_h_n, d_c_n)")
+        if self.state_count > 1 and (
+            not isinstance(d_h_n, tuple | list) or len(d_h_n) != self.state_count
+        ):
+            raise ValueError(
+                f"d_h_n must be a tuple of {self.state_count} arrays (d_h_n, d_c_n)"
+            )
         out = []
         for part in parts:
             arr = self._as_array(part, "d_h_n")
@@ -365,7 +422,9 @@ class RecurrentLayer:
     ) -> tuple[Array, State, Any]:
         raise NotImplementedError
 
-    def _sequence_backward(self, d_out: Array, d_state_T: State, cache: Any) -> tuple[Array, State, Weights, State]:
+    def _sequence_backward(
+        self, d_out: Array, d_state_T: State, cache: Any
+    ) -> tuple[Array, State, Weights, State]:
         raise NotImplementedError
 
     def __repr__(self) -> str:

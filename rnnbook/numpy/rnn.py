@@ -44,7 +44,13 @@ _ACTIVATIONS = {
 }
 
 
-def rnn_step_forward(xw_t: Array, h_prev: Array, weight_hh: Array, bias_hh: Array | None, nonlinearity: str) -> Array:
+def rnn_step_forward(
+    xw_t: Array,
+    h_prev: Array,
+    weight_hh: Array,
+    bias_hh: Array | None,
+    nonlinearity: str,
+) -> Array:
     """One step of the recurrence: ``h_t = f(W_xh x_t + b_ih + W_hh h_{t-1} + b_hh)``.
 
     Args:
@@ -107,21 +113,40 @@ class RNN(RecurrentLayer):
         seed: int | None = None,
     ) -> None:
         if nonlinearity not in _ACTIVATIONS:
-            raise ValueError(f"nonlinearity must be one of {sorted(_ACTIVATIONS)}, got {nonlinearity!r}")
+            raise ValueError(
+                f"nonlinearity must be one of {sorted(_ACTIVATIONS)}, got {nonlinearity!r}"
+            )
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional, dtype, seed)
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            bidirectional,
+            dtype,
+            seed,
+        )
 
-    def _sequence_forward(self, x: Array, state0: State, w: Weights, mask: Mask = None) -> tuple[Array, State, Any]:
+    def _sequence_forward(
+        self, x: Array, state0: State, w: Weights, mask: Mask = None
+    ) -> tuple[Array, State, Any]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
         (h0,) = state0
         xw = x @ w["weight_ih"].T  # W_xh x_t for every t in one matmul: (T, N, d_h)
         if w["bias_ih"] is not None:
             xw += w["bias_ih"]
-        hs = np.empty((x.shape[0] + 1, *h0.shape), dtype=self.dtype)  # hs[t + 1] = h_t, hs[0] = h_0
+        hs = np.empty(
+            (x.shape[0] + 1, *h0.shape), dtype=self.dtype
+        )  # hs[t + 1] = h_t, hs[0] = h_0
         hs[0] = h0
         for t in range(x.shape[0]):
-            h_new = rnn_step_forward(xw[t], hs[t], w["weight_hh"], w["bias_hh"], self.nonlinearity)
-            hs[t + 1] = keep_state(mask, t, h_new, hs[t])  # h_t = m_t h_new + (1 - m_t) h_{t-1}
+            h_new = rnn_step_forward(
+                xw[t], hs[t], w["weight_hh"], w["bias_hh"], self.nonlinearity
+            )
+            hs[t + 1] = keep_state(
+                mask, t, h_new, hs[t]
+            )  # h_t = m_t h_new + (1 - m_t) h_{t-1}
         return hs[1:], (hs[-1],), (x, hs, w, mask)
 
     def _sequence_backward(

@@ -44,12 +44,12 @@ from .._cells import resolve_cell
 from .._decode import beam_decode_each, check_decode_args, greedy_decode
 from .._shapes import _fmt, check_lengths
 from ..tasks import SEQ_BOS, SEQ_EOS
+from ._params import copy_into, to_numpy
 from .activations import log_softmax, tanh
 from .attention import AdditiveAttention
 from .embedding import Embedding, check_tokens
 from .linear import Linear
 from .losses import cross_entropy
-from ._params import copy_into, to_numpy
 from .recurrent import RecurrentLayer
 
 __all__ = ["Seq2Seq"]
@@ -62,29 +62,41 @@ def _as_state(value: Any) -> State:
     return tuple(value) if isinstance(value, tuple | list) else (value,)
 
 
-def check_source(src: Any, src_lengths: Any, vocab_size: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def check_source(
+    src: Any, src_lengths: Any, vocab_size: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """``src`` ``(N, S)`` tokens in the vocabulary and ``src_lengths`` ``(N,)`` in ``[1, S]`` (None: all ``S``)."""
     arr = check_tokens(src, vocab_size, "src")
     if arr.ndim != 2 or 0 in arr.shape:
-        raise ValueError(f"src must have shape (N, S) with N, S >= 1 (batch first; an empty source has no summary), got shape {_fmt(arr.shape)}")
+        raise ValueError(
+            f"src must have shape (N, S) with N, S >= 1 (batch first; an empty source has no summary), got shape {_fmt(arr.shape)}"
+        )
     n, s = arr.shape
     lengths = check_lengths(src_lengths, s, n, True, "src_lengths")
     return arr, (np.full(n, s, dtype=np.int64) if lengths is None else lengths)
 
 
-def check_targets(tgt_in: Any, tgt_out: Any, tgt_mask: Any, batch: int, vocab_size: int) -> tuple[NDArray[np.int64], ...]:
+def check_targets(
+    tgt_in: Any, tgt_out: Any, tgt_mask: Any, batch: int, vocab_size: int
+) -> tuple[NDArray[np.int64], ...]:
     """``tgt_in``, ``tgt_out`` ``(N, T)`` tokens and ``tgt_mask`` ``(N, T)`` (None: all real), checked against each other."""
     t_in = check_tokens(tgt_in, vocab_size, "tgt_in")
     if t_in.ndim != 2 or t_in.shape[0] != batch or t_in.shape[1] == 0:
-        raise ValueError(f"tgt_in must have shape (N, T) with N = {batch} (the sources') and T >= 1, got shape {_fmt(t_in.shape)}")
+        raise ValueError(
+            f"tgt_in must have shape (N, T) with N = {batch} (the sources') and T >= 1, got shape {_fmt(t_in.shape)}"
+        )
     if tgt_out is None:
         return (t_in,)
     t_out = check_tokens(tgt_out, vocab_size, "tgt_out")
     if t_out.shape != t_in.shape:
-        raise ValueError(f"tgt_out must have tgt_in's shape {_fmt(t_in.shape)}, got shape {_fmt(t_out.shape)}")
+        raise ValueError(
+            f"tgt_out must have tgt_in's shape {_fmt(t_in.shape)}, got shape {_fmt(t_out.shape)}"
+        )
     mask = np.ones(t_in.shape, dtype=bool) if tgt_mask is None else to_numpy(tgt_mask)
     if mask.shape != t_in.shape:
-        raise ValueError(f"tgt_mask must have tgt_in's shape {_fmt(t_in.shape)}, got shape {_fmt(mask.shape)}")
+        raise ValueError(
+            f"tgt_mask must have tgt_in's shape {_fmt(t_in.shape)}, got shape {_fmt(mask.shape)}"
+        )
     if not np.all((mask == 0) | (mask == 1)):
         raise ValueError("tgt_mask must hold 0/1 or booleans (1 on real target tokens)")
     return t_in, t_out, mask.astype(bool)
@@ -133,33 +145,71 @@ class Seq2Seq:
         d_h = hidden_size
         d_e = hidden_size if embedding_size is None else embedding_size
         D = 2 if bidirectional_encoder else 1
-        seeds = iter(int(s) for s in np.random.default_rng(seed).integers(0, 2**63 - 1, size=8))
+        seeds = iter(
+            int(s) for s in np.random.default_rng(seed).integers(0, 2**63 - 1, size=8)
+        )
         self.cell, self.attention_enabled = cell, bool(attention)
-        self.src_vocab, self.tgt_vocab, self.hidden_size, self.embedding_size = src_vocab, tgt_vocab, d_h, d_e
-        self.num_layers, self.bidirectional_encoder, self.dtype = num_layers, bool(bidirectional_encoder), np.dtype(dtype)
+        self.src_vocab, self.tgt_vocab, self.hidden_size, self.embedding_size = (
+            src_vocab,
+            tgt_vocab,
+            d_h,
+            d_e,
+        )
+        self.num_layers, self.bidirectional_encoder, self.dtype = (
+            num_layers,
+            bool(bidirectional_encoder),
+            np.dtype(dtype),
+        )
         self.src_embed = Embedding(src_vocab, d_e, dtype=dtype, seed=next(seeds))
         self.tgt_embed = Embedding(tgt_vocab, d_e, dtype=dtype, seed=next(seeds))
         self.encoder: RecurrentLayer = layer_cls(
-            d_e, d_h, num_layers=num_layers, batch_first=True, bidirectional=bidirectional_encoder, dtype=dtype, seed=next(seeds)
+            d_e,
+            d_h,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=bidirectional_encoder,
+            dtype=dtype,
+            seed=next(seeds),
         )
         context = D * d_h if attention else 0
-        self.decoder: RecurrentLayer = layer_cls(d_e + context, d_h, num_layers=num_layers, batch_first=True, dtype=dtype, seed=next(seeds))
+        self.decoder: RecurrentLayer = layer_cls(
+            d_e + context,
+            d_h,
+            num_layers=num_layers,
+            batch_first=True,
+            dtype=dtype,
+            seed=next(seeds),
+        )
         self.bridges: list[Linear] = []
         if bidirectional_encoder:
-            self.bridges = [Linear(2 * d_h, d_h, dtype=dtype, seed=next(seeds)) for _ in range(self.decoder.state_count)]
+            self.bridges = [
+                Linear(2 * d_h, d_h, dtype=dtype, seed=next(seeds))
+                for _ in range(self.decoder.state_count)
+            ]
         self.attention: AdditiveAttention | None = None
         if attention:
             d_a = d_h if attention_size is None else attention_size
-            self.attention = AdditiveAttention(d_h, D * d_h, d_a, dtype=dtype, seed=next(seeds))
+            self.attention = AdditiveAttention(
+                d_h, D * d_h, d_a, dtype=dtype, seed=next(seeds)
+            )
         self.out = Linear(d_h + context, tgt_vocab, dtype=dtype, seed=next(seeds))
-        self.grads: dict[str, Array] = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.grads: dict[str, Array] = {
+            k: np.zeros_like(v) for k, v in self.params.items()
+        }
         self.attention_weights: Any = None
         self._cache: dict[str, Any] | None = None
 
     # ----------------------------------------------------------------- parameters
     def _components(self) -> dict[str, Any]:
-        parts: dict[str, Any] = {"src_embed": self.src_embed, "tgt_embed": self.tgt_embed, "encoder": self.encoder, "decoder": self.decoder}
-        parts.update({name: b for name, b in zip(("bridge_h", "bridge_c"), self.bridges)})
+        parts: dict[str, Any] = {
+            "src_embed": self.src_embed,
+            "tgt_embed": self.tgt_embed,
+            "encoder": self.encoder,
+            "decoder": self.decoder,
+        }
+        parts.update(
+            {name: b for name, b in zip(("bridge_h", "bridge_c"), self.bridges)}
+        )
         if self.attention is not None:
             parts["attention"] = self.attention
         parts["out"] = self.out
@@ -168,7 +218,11 @@ class Seq2Seq:
     @property
     def params(self) -> dict[str, Array]:
         """Every parameter, keyed like :class:`rnnbook.torch.Seq2Seq`'s state dict (the components' own arrays)."""
-        return {f"{prefix}.{k}": v for prefix, part in self._components().items() for k, v in part.params.items()}
+        return {
+            f"{prefix}.{k}": v
+            for prefix, part in self._components().items()
+            for k, v in part.params.items()
+        }
 
     def num_parameters(self) -> int:
         return int(sum(v.size for v in self.params.values()))
@@ -192,7 +246,11 @@ class Seq2Seq:
             return h_n
         L, out = self.num_layers, []
         for bridge, part in zip(self.bridges, h_n):
-            both = part.reshape(L, 2, *part.shape[1:]).transpose(0, 2, 1, 3).reshape(L, part.shape[1], -1)  # [fwd; bwd]
+            both = (
+                part.reshape(L, 2, *part.shape[1:])
+                .transpose(0, 2, 1, 3)
+                .reshape(L, part.shape[1], -1)
+            )  # [fwd; bwd]
             out.append(tanh(bridge.forward(both)))
         return tuple(out)
 
@@ -202,21 +260,33 @@ class Seq2Seq:
         L, out = self.num_layers, []
         for bridge, d, s in zip(self.bridges, d_state0, state0):
             d_both = bridge.backward(d * (1.0 - s**2))  # (L, N, 2 d_h)
-            out.append(d_both.reshape(L, d.shape[1], 2, -1).transpose(0, 2, 1, 3).reshape(2 * L, d.shape[1], -1))
+            out.append(
+                d_both.reshape(L, d.shape[1], 2, -1)
+                .transpose(0, 2, 1, 3)
+                .reshape(2 * L, d.shape[1], -1)
+            )
         return tuple(out)
 
-    def _encode(self, src: NDArray[np.int64], lengths: NDArray[np.int64]) -> tuple[dict[str, Any], State]:
+    def _encode(
+        self, src: NDArray[np.int64], lengths: NDArray[np.int64]
+    ) -> tuple[dict[str, Any], State]:
         """``(memory, s_0)``: what attention reads at every step (annotations, their keys, the source
         mask), and the decoder's initial state."""
-        annotations, h_n = self.encoder.forward(self.src_embed.forward(src), None, lengths)
+        annotations, h_n = self.encoder.forward(
+            self.src_embed.forward(src), None, lengths
+        )
         memory = {
             "values": annotations,
-            "keys": None if self.attention is None else self.attention.project_keys(annotations),
+            "keys": None
+            if self.attention is None
+            else self.attention.project_keys(annotations),
             "mask": np.arange(src.shape[1])[None, :] < lengths[:, None],
         }
         return memory, self._bridge(_as_state(h_n))
 
-    def encode(self, src: ArrayLike, src_lengths: ArrayLike | None = None) -> tuple[Array, Any]:
+    def encode(
+        self, src: ArrayLike, src_lengths: ArrayLike | None = None
+    ) -> tuple[Array, Any]:
         """Run the encoder: ``(annotations, summary)``.
 
         ``annotations`` ``(N, S, D d_h)`` are the encoder outputs h_j (0 on padding); ``summary`` is
@@ -228,7 +298,9 @@ class Seq2Seq:
         return memory["values"], self._pack(state0)
 
     # ----------------------------------------------------------------- decoder
-    def _decoder_step(self, emb: Array, state: State, memory: dict[str, Any]) -> tuple[Array, State, Any, Any]:
+    def _decoder_step(
+        self, emb: Array, state: State, memory: dict[str, Any]
+    ) -> tuple[Array, State, Any, Any]:
         """One decoder step from the embedded previous token ``(N, d_e)``: ``(features, state, alpha, caches)``.
 
         ``features`` ``(N, F)`` feed the output layer: ``s_t``, or ``[s_t; c_t]`` with attention.
@@ -236,20 +308,30 @@ class Seq2Seq:
         att_cache = alpha = None
         x = emb
         if self.attention is not None:
-            context, alpha, att_cache = self.attention.step(state[0][-1], memory["keys"], memory["values"], memory["mask"])
+            context, alpha, att_cache = self.attention.step(
+                state[0][-1], memory["keys"], memory["values"], memory["mask"]
+            )
             x = np.concatenate([emb, context], axis=1)
         out, new_state = self.decoder.forward(x[:, None, :], self._pack(state))
-        features = out[:, 0] if self.attention is None else np.concatenate([out[:, 0], context], axis=1)
+        features = (
+            out[:, 0]
+            if self.attention is None
+            else np.concatenate([out[:, 0], context], axis=1)
+        )
         return features, _as_state(new_state), alpha, (self.decoder._cache, att_cache)
 
-    def forward(self, src: ArrayLike, src_lengths: ArrayLike | None, tgt_in: ArrayLike) -> Array:
+    def forward(
+        self, src: ArrayLike, src_lengths: ArrayLike | None, tgt_in: ArrayLike
+    ) -> Array:
         """Teacher-forced logits ``(N, T, V_tgt)``: step t reads ``tgt_in[:, t]`` (``BOS, y_1, ...``)."""
         src_arr, lengths = check_source(src, src_lengths, self.src_vocab)
         (t_in,) = check_targets(tgt_in, None, None, src_arr.shape[0], self.tgt_vocab)
         memory, state0 = self._encode(src_arr, lengths)
         emb = self.tgt_embed.forward(t_in)
         caches: list[Any] = []
-        if self.attention is None:  # every decoder input is known in advance: one call over all T steps
+        if (
+            self.attention is None
+        ):  # every decoder input is known in advance: one call over all T steps
             features, _ = self.decoder.forward(emb, self._pack(state0))
             self.attention_weights = None
         else:  # the input at t needs c_t, which needs s_{t-1}: one step at a time
@@ -267,15 +349,29 @@ class Seq2Seq:
 
     __call__ = forward
 
-    def loss(self, src: ArrayLike, src_lengths: ArrayLike | None, tgt_in: ArrayLike, tgt_out: ArrayLike, tgt_mask: ArrayLike | None = None) -> float:
+    def loss(
+        self,
+        src: ArrayLike,
+        src_lengths: ArrayLike | None,
+        tgt_in: ArrayLike,
+        tgt_out: ArrayLike,
+        tgt_mask: ArrayLike | None = None,
+    ) -> float:
         """Mean cross-entropy over the real target tokens (``tgt_mask``), teacher forced, without gradients."""
         src_arr, lengths = check_source(src, src_lengths, self.src_vocab)
-        t_in, t_out, mask = check_targets(tgt_in, tgt_out, tgt_mask, src_arr.shape[0], self.tgt_vocab)
+        t_in, t_out, mask = check_targets(
+            tgt_in, tgt_out, tgt_mask, src_arr.shape[0], self.tgt_vocab
+        )
         value, _ = cross_entropy(self.forward(src_arr, lengths, t_in), t_out, mask)
         return value
 
     def loss_and_grads(
-        self, src: ArrayLike, src_lengths: ArrayLike | None, tgt_in: ArrayLike, tgt_out: ArrayLike, tgt_mask: ArrayLike | None = None
+        self,
+        src: ArrayLike,
+        src_lengths: ArrayLike | None,
+        tgt_in: ArrayLike,
+        tgt_out: ArrayLike,
+        tgt_mask: ArrayLike | None = None,
     ) -> float:
         """:meth:`loss` and its gradient with respect to every parameter, in ``grads`` (hand-written backward).
 
@@ -285,19 +381,31 @@ class Seq2Seq:
             tgt_mask: ``(N, T)``, 1 on real target tokens (None: all).
         """
         src_arr, lengths = check_source(src, src_lengths, self.src_vocab)
-        t_in, t_out, mask = check_targets(tgt_in, tgt_out, tgt_mask, src_arr.shape[0], self.tgt_vocab)
-        value, d_logits = cross_entropy(self.forward(src_arr, lengths, t_in), t_out, mask)
+        t_in, t_out, mask = check_targets(
+            tgt_in, tgt_out, tgt_mask, src_arr.shape[0], self.tgt_vocab
+        )
+        value, d_logits = cross_entropy(
+            self.forward(src_arr, lengths, t_in), t_out, mask
+        )
         assert self._cache is not None
-        memory, state0, caches = self._cache["memory"], self._cache["state0"], self._cache["caches"]
+        memory, state0, caches = (
+            self._cache["memory"],
+            self._cache["state0"],
+            self._cache["caches"],
+        )
         d_features = self.out.backward(d_logits)  # (N, T, F)
         grads: dict[str, Array] = {f"out.{k}": v for k, v in self.out.grads.items()}
         if self.attention is None:  # one BPTT through the whole decoder sequence
             d_emb, d_hx = self.decoder.backward(d_features)
             d_state0 = _as_state(d_hx)
             grads.update({f"decoder.{k}": v for k, v in self.decoder.grads.items()})
-            d_values = np.zeros_like(memory["values"])  # the decoder never read the annotations
+            d_values = np.zeros_like(
+                memory["values"]
+            )  # the decoder never read the annotations
         else:
-            d_emb, d_state0, d_values = self._attention_decoder_backward(d_features, memory, state0, caches, grads)
+            d_emb, d_state0, d_values = self._attention_decoder_backward(
+                d_features, memory, state0, caches, grads
+            )
         d_h_n = self._bridge_backward(d_state0, state0)
         for name, bridge in zip(("bridge_h", "bridge_c"), self.bridges):
             grads.update({f"{name}.{k}": v for k, v in bridge.grads.items()})
@@ -311,7 +419,12 @@ class Seq2Seq:
         return value
 
     def _attention_decoder_backward(
-        self, d_features: Array, memory: dict[str, Any], state0: State, caches: list[Any], grads: dict[str, Array]
+        self,
+        d_features: Array,
+        memory: dict[str, Any],
+        state0: State,
+        caches: list[Any],
+        grads: dict[str, Array],
     ) -> tuple[Array, State, Array]:
         """BPTT through the step-by-step decoder with attention, last step first.
 
@@ -325,25 +438,38 @@ class Seq2Seq:
         d_h, d_e = self.hidden_size, self.embedding_size
         dec_grads = {k: np.zeros_like(v) for k, v in self.decoder.params.items()}
         att_grads = {k: np.zeros_like(v) for k, v in self.attention.params.items()}
-        d_state = tuple(np.zeros_like(s) for s in state0)  # nothing depends on the decoder's last state
-        d_values, d_keys = np.zeros_like(memory["values"]), np.zeros_like(memory["keys"])
+        d_state = tuple(
+            np.zeros_like(s) for s in state0
+        )  # nothing depends on the decoder's last state
+        d_values, d_keys = (
+            np.zeros_like(memory["values"]),
+            np.zeros_like(memory["keys"]),
+        )
         d_emb = np.zeros((*d_features.shape[:2], d_e), dtype=self.dtype)
         for t in reversed(range(len(caches))):
             layer_cache, att_cache = caches[t]
             self.decoder._cache = layer_cache  # replay step t's forward cache (the layer keeps only its last one)
-            d_x, d_hx = self.decoder.backward(d_features[:, t, None, :d_h], self._pack(d_state))
+            d_x, d_hx = self.decoder.backward(
+                d_features[:, t, None, :d_h], self._pack(d_state)
+            )
             d_state = tuple(np.array(d) for d in _as_state(d_hx))
             for k, g in self.decoder.grads.items():
                 dec_grads[k] += g
             d_emb[:, t] = d_x[:, 0, :d_e]
-            d_context = d_features[:, t, d_h:] + d_x[:, 0, d_e:]  # c_t feeds the output layer and the decoder input
-            d_query, d_k, d_v, g_att = self.attention.step_backward(d_context, att_cache)
+            d_context = (
+                d_features[:, t, d_h:] + d_x[:, 0, d_e:]
+            )  # c_t feeds the output layer and the decoder input
+            d_query, d_k, d_v, g_att = self.attention.step_backward(
+                d_context, att_cache
+            )
             d_state[0][-1] += d_query  # the query s_{t-1} is the top layer's h
             d_keys += d_k
             d_values += d_v
             for k, g in g_att.items():
                 att_grads[k] += g
-        d_from_keys, g_keys = self.attention.keys_backward(d_keys, memory["values"])  # keys = U_a h_j + b_a
+        d_from_keys, g_keys = self.attention.keys_backward(
+            d_keys, memory["values"]
+        )  # keys = U_a h_j + b_a
         att_grads.update(g_keys)
         grads.update({f"decoder.{k}": v for k, v in dec_grads.items()})
         grads.update({f"attention.{k}": v for k, v in att_grads.items()})
@@ -351,19 +477,36 @@ class Seq2Seq:
 
     # ----------------------------------------------------------------- decoding
     def _decode_fns(self) -> tuple[Any, Any]:
-        def step(tokens: NDArray[np.int64], dstate: tuple[State, dict[str, Any]]) -> tuple[Array, Any, Any]:
+        def step(
+            tokens: NDArray[np.int64], dstate: tuple[State, dict[str, Any]]
+        ) -> tuple[Array, Any, Any]:
             state, memory = dstate
-            features, state, alpha, _ = self._decoder_step(self.tgt_embed.params["weight"][tokens], state, memory)
-            return log_softmax(self.out.forward(features), axis=1), (state, memory), alpha
+            features, state, alpha, _ = self._decoder_step(
+                self.tgt_embed.params["weight"][tokens], state, memory
+            )
+            return (
+                log_softmax(self.out.forward(features), axis=1),
+                (state, memory),
+                alpha,
+            )
 
-        def select(dstate: tuple[State, dict[str, Any]], index: NDArray[np.int64]) -> Any:
+        def select(
+            dstate: tuple[State, dict[str, Any]], index: NDArray[np.int64]
+        ) -> Any:
             state, memory = dstate
-            return tuple(s[:, index] for s in state), {k: (None if v is None else v[index]) for k, v in memory.items()}
+            return tuple(s[:, index] for s in state), {
+                k: (None if v is None else v[index]) for k, v in memory.items()
+            }
 
         return step, select
 
     def greedy(
-        self, src: ArrayLike, src_lengths: ArrayLike | None = None, max_len: int = 20, bos: int = SEQ_BOS, eos: int = SEQ_EOS
+        self,
+        src: ArrayLike,
+        src_lengths: ArrayLike | None = None,
+        max_len: int = 20,
+        bos: int = SEQ_BOS,
+        eos: int = SEQ_EOS,
     ) -> tuple[list[NDArray[np.int64]], NDArray[np.float64]]:
         """Greedy decoding: at every step the most probable token, fed back as the next input.
 
@@ -375,7 +518,9 @@ class Seq2Seq:
         check_decode_args(max_len, bos, eos, self.tgt_vocab)
         memory, state0 = self._encode(src_arr, lengths)
         step, _ = self._decode_fns()
-        seqs, scores, attention = greedy_decode(step, (state0, memory), src_arr.shape[0], int(max_len), bos, eos)
+        seqs, scores, attention = greedy_decode(
+            step, (state0, memory), src_arr.shape[0], int(max_len), bos, eos
+        )
         self.attention_weights = attention
         return seqs, scores
 
@@ -400,7 +545,14 @@ class Seq2Seq:
         memory, state0 = self._encode(src_arr, lengths)
         step, select = self._decode_fns()
         seqs, scores, attention = beam_decode_each(
-            step, select, (state0, memory), src_arr.shape[0], int(beam_width), int(max_len), bos, eos
+            step,
+            select,
+            (state0, memory),
+            src_arr.shape[0],
+            int(beam_width),
+            int(max_len),
+            bos,
+            eos,
         )
         self.attention_weights = None if self.attention is None else attention
         return seqs, scores

@@ -13,23 +13,63 @@ a causal Transformer encoder :class:`CausalTransformer`, a :class:`Perceptron` a
 convolutional network for images, :class:`ConvNet2d`.
 """
 
-from .recurrent import RecurrentBase
+from .charlm import CharModel
+from .cnn import ConvNet2d, conv_receptive_field
 from .gru import GRU, gru_step
 from .lstm import LSTM, lstm_step
-from .models import IMPLS, TorchNNGRU, TorchNNLSTM, TorchNNRNN, SequenceModel, make_recurrent
-from .rnn import RNN, rnn_step
-from .charlm import CharModel
-from .seq2seq import AdditiveAttention, Seq2Seq
 from .minimal import MinGRU, MinLSTM, parallel_scan_log
-from .tcn import TCN, CausalConv1d, tcn_receptive_field
-from .transformer import CausalTransformer, MultiHeadSelfAttention, causal_mask, kv_cache_size, recurrent_state_size, cache_numel
+from .models import (
+    IMPLS,
+    SequenceModel,
+    TorchNNGRU,
+    TorchNNLSTM,
+    TorchNNRNN,
+    make_recurrent,
+)
 from .perceptron import Perceptron
-from .cnn import ConvNet2d, conv_receptive_field
+from .recurrent import RecurrentBase
+from .rnn import RNN, rnn_step
+from .seq2seq import AdditiveAttention, Seq2Seq
+from .tcn import TCN, CausalConv1d, tcn_receptive_field
+from .transformer import (
+    CausalTransformer,
+    MultiHeadSelfAttention,
+    cache_numel,
+    causal_mask,
+    kv_cache_size,
+    recurrent_state_size,
+)
 
 __all__ = [
-    "RNN", "LSTM", "GRU", "RecurrentBase", "rnn_step", "lstm_step", "gru_step", "SequenceModel", "make_recurrent", "CharModel",
-    "IMPLS", "TorchNNRNN", "TorchNNLSTM", "TorchNNGRU",
-    "AdditiveAttention", "Seq2Seq", "MinGRU", "MinLSTM", "parallel_scan_log", "TCN", "CausalConv1d",
-    "tcn_receptive_field", "CausalTransformer", "MultiHeadSelfAttention", "causal_mask", "kv_cache_size",
-    "recurrent_state_size", "cache_numel", "Perceptron", "ConvNet2d", "conv_receptive_field",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RecurrentBase",
+    "rnn_step",
+    "lstm_step",
+    "gru_step",
+    "SequenceModel",
+    "make_recurrent",
+    "CharModel",
+    "IMPLS",
+    "TorchNNRNN",
+    "TorchNNLSTM",
+    "TorchNNGRU",
+    "AdditiveAttention",
+    "Seq2Seq",
+    "MinGRU",
+    "MinLSTM",
+    "parallel_scan_log",
+    "TCN",
+    "CausalConv1d",
+    "tcn_receptive_field",
+    "CausalTransformer",
+    "MultiHeadSelfAttention",
+    "causal_mask",
+    "kv_cache_size",
+    "recurrent_state_size",
+    "cache_numel",
+    "Perceptron",
+    "ConvNet2d",
+    "conv_receptive_field",
 ]

@@ -54,15 +54,24 @@ class CharModel(nn.Module):
         self.vocab_size = vocab_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
-        self.rnn = make_recurrent(cell, vocab_size, hidden_size, impl=impl, num_layers=num_layers, device=device,
-                                  dtype=dtype)
+        self.rnn = make_recurrent(
+            cell,
+            vocab_size,
+            hidden_size,
+            impl=impl,
+            num_layers=num_layers,
+            device=device,
+            dtype=dtype,
+        )
         self.decoder = nn.Linear(hidden_size, vocab_size, device=device, dtype=dtype)
 
     def init_state(self, batch: int) -> Any:
         """The zero state for ``batch`` sequences: ``(num_layers, N, d_h)`` (LSTM: a tuple ``(h, c)``)."""
         w = self.decoder.weight
         count = getattr(self.rnn, "state_count", 1)
-        zeros = [w.new_zeros(self.num_layers, batch, self.hidden_size) for _ in range(count)]
+        zeros = [
+            w.new_zeros(self.num_layers, batch, self.hidden_size) for _ in range(count)
+        ]
         return zeros[0] if count == 1 else tuple(zeros)
 
     def forward(self, ids: Tensor, state: Any = None) -> tuple[Tensor, Any]:
@@ -77,14 +86,20 @@ class CharModel(nn.Module):
             graph: detach it before carrying it into the next window).
         """
         if not isinstance(ids, Tensor):
-            raise TypeError(f"ids must be a torch.Tensor of character indices, got {type(ids).__name__}")
+            raise TypeError(
+                f"ids must be a torch.Tensor of character indices, got {type(ids).__name__}"
+            )
         if ids.dtype != torch.int64:
             raise TypeError(f"ids must have dtype torch.int64, got {ids.dtype}")
         if ids.dim() != 2 or 0 in ids.shape:
-            raise ValueError(f"ids must have shape (T, N) with T, N >= 1, got shape {tuple(ids.shape)}")
+            raise ValueError(
+                f"ids must have shape (T, N) with T, N >= 1, got shape {tuple(ids.shape)}"
+            )
         low, high = int(ids.min()), int(ids.max())
         if low < 0 or high >= self.vocab_size:
-            raise ValueError(f"ids must lie in [0, {self.vocab_size}) (vocab_size), got values in [{low}, {high}]")
+            raise ValueError(
+                f"ids must lie in [0, {self.vocab_size}) (vocab_size), got values in [{low}, {high}]"
+            )
         x = F.one_hot(ids, self.vocab_size).to(self.decoder.weight.dtype)  # (T, N, V)
         hidden, new_state = self.rnn(x, state)  # (T, N, d_h)
         return self.decoder(hidden), new_state
@@ -94,6 +109,4 @@ class CharModel(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
     def extra_repr(self) -> str:
-        return (
-            f"vocab_size={self.vocab_size}, hidden_size={self.hidden_size}, cell={self.cell!r}, num_layers={self.num_layers}"
-        )
+        return f"vocab_size={self.vocab_size}, hidden_size={self.hidden_size}, cell={self.cell!r}, num_layers={self.num_layers}"

@@ -73,7 +73,10 @@ class ConvNet2d(nn.Module):
         if len(image_size) != 2:
             raise ValueError(f"image_size must be (H, W), got {tuple(image_size)}")
         height, width = (positive_int("image_size[]", s) for s in image_size)
-        widths = [positive_int("in_channels", in_channels), *(positive_int("channels[]", c) for c in channels)]
+        widths = [
+            positive_int("in_channels", in_channels),
+            *(positive_int("channels[]", c) for c in channels),
+        ]
         if len(widths) < 2:
             raise ValueError("channels must name at least one block")
         k = positive_int("kernel_size", kernel_size)
@@ -81,15 +84,22 @@ class ConvNet2d(nn.Module):
             raise ValueError(f"kernel_size must be odd (same-size padding), got {k}")
         scale = 2 ** (len(widths) - 1)
         if height % scale or width % scale:
-            raise ValueError(f"image_size {height} x {width} must be divisible by 2^{len(widths) - 1} = {scale}")
+            raise ValueError(
+                f"image_size {height} x {width} must be divisible by 2^{len(widths) - 1} = {scale}"
+            )
         factory = {"device": device, "dtype": dtype}
         self.image_size = (height, width)
         self.in_channels = widths[0]
         self.kernel_size = k
         self.blocks = nn.ModuleList(
-            nn.Conv2d(c_in, c_out, k, padding=k // 2, **factory) for c_in, c_out in zip(widths[:-1], widths[1:])
+            nn.Conv2d(c_in, c_out, k, padding=k // 2, **factory)
+            for c_in, c_out in zip(widths[:-1], widths[1:])
         )
-        self.decoder = nn.Linear(widths[-1] * (height // scale) * (width // scale), positive_int("num_classes", num_classes), **factory)
+        self.decoder = nn.Linear(
+            widths[-1] * (height // scale) * (width // scale),
+            positive_int("num_classes", num_classes),
+            **factory,
+        )
         self.receptive_field = conv_receptive_field(k, len(self.blocks))
 
     def _check(self, x: Tensor) -> Tensor:
@@ -99,8 +109,14 @@ class ConvNet2d(nn.Module):
             x = x[:, None]
         expected = (self.in_channels, *self.image_size)
         if x.dim() != 4 or tuple(x.shape[1:]) != expected:
-            single = f"(N, {self.image_size[0]}, {self.image_size[1]}) or " if self.in_channels == 1 else ""
-            raise ValueError(f"input must have shape {single}(N, {', '.join(map(str, expected))}), got {tuple(x.shape)}")
+            single = (
+                f"(N, {self.image_size[0]}, {self.image_size[1]}) or "
+                if self.in_channels == 1
+                else ""
+            )
+            raise ValueError(
+                f"input must have shape {single}(N, {', '.join(map(str, expected))}), got {tuple(x.shape)}"
+            )
         return x
 
     def features(self, x: Tensor) -> list[Tensor]:

@@ -51,7 +51,9 @@ def compiled_cell(backend: str = "inductor") -> Any:
     if backend == "eager":
         return lstm_cell
     if backend not in _COMPILED:
-        _COMPILED[backend] = torch.compile(lstm_cell, backend=backend, dynamic=False, fullgraph=True)
+        _COMPILED[backend] = torch.compile(
+            lstm_cell, backend=backend, dynamic=False, fullgraph=True
+        )
     return _COMPILED[backend]
 
 
@@ -67,12 +69,20 @@ class FusedLSTM(LSTM):
         super().__init__(*args, **kwargs)
         self.backend = backend
 
-    def _sequence_forward(self, x: Tensor, state0: State, w: Weights, mask: Mask = None) -> tuple[Tensor, State]:
+    def _sequence_forward(
+        self, x: Tensor, state0: State, w: Weights, mask: Mask = None
+    ) -> tuple[Tensor, State]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> ``(T, N, d_h)``: an addmm and the fused cell per step."""
         T, N, d_in = x.shape
-        bias = None if w["bias_ih"] is None else w["bias_ih"] + w["bias_hh"]  # b_ih + b_hh, once
+        bias = (
+            None if w["bias_ih"] is None else w["bias_ih"] + w["bias_hh"]
+        )  # b_ih + b_hh, once
         x2 = x.reshape(T * N, d_in)
-        xw = (x2 @ w["weight_ih"].T if bias is None else torch.addmm(bias, x2, w["weight_ih"].T)).view(T, N, -1)
+        xw = (
+            x2 @ w["weight_ih"].T
+            if bias is None
+            else torch.addmm(bias, x2, w["weight_ih"].T)
+        ).view(T, N, -1)
         cell = compiled_cell(self.backend)
         weight_hh_t = w["weight_hh"].T
         h, c = state0

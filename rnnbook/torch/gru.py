@@ -20,7 +20,13 @@ from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
 __all__ = ["GRU", "gru_step"]
 
 
-def gru_step(xw_t: Tensor, h_prev: Tensor, weight_hh: Tensor, bias_hh: Tensor | None, reset_after: bool = True) -> Tensor:
+def gru_step(
+    xw_t: Tensor,
+    h_prev: Tensor,
+    weight_hh: Tensor,
+    bias_hh: Tensor | None,
+    reset_after: bool = True,
+) -> Tensor:
     """One GRU step on ``(N, d_h)`` states; ``xw_t`` ``(N, 3 d_h)`` is the precomputed input term. Returns ``h_t``."""
     H = h_prev.shape[-1]
     xw_r, xw_z, xw_n = xw_t.chunk(3, dim=1)
@@ -71,9 +77,21 @@ class GRU(RecurrentBase):
         reset_after: bool = True,
     ) -> None:
         self.reset_after = bool(reset_after)
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device,
+            dtype,
+        )
 
-    def _sequence_forward(self, x: Tensor, state0: State, w: Weights, mask: Mask = None) -> tuple[Tensor, State]:
+    def _sequence_forward(
+        self, x: Tensor, state0: State, w: Weights, mask: Mask = None
+    ) -> tuple[Tensor, State]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
         xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
         if w["bias_ih"] is not None:
@@ -83,7 +101,12 @@ class GRU(RecurrentBase):
         # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
         # scatter its gradient into a zero-filled copy of the whole (T, N, 3 d_h) tensor.
         for t, xw_t in enumerate(xw.unbind(0)):
-            h = keep_state(mask, t, gru_step(xw_t, h, w["weight_hh"], w["bias_hh"], self.reset_after), h)
+            h = keep_state(
+                mask,
+                t,
+                gru_step(xw_t, h, w["weight_hh"], w["bias_hh"], self.reset_after),
+                h,
+            )
             hs.append(h)
         return torch.stack(hs), (h,)
 

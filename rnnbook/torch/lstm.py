@@ -22,13 +22,26 @@ from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
 __all__ = ["LSTM", "lstm_step"]
 
 
-def lstm_step(xw_t: Tensor, h_prev: Tensor, c_prev: Tensor, weight_hh: Tensor, bias_hh: Tensor | None) -> tuple[Tensor, Tensor]:
+def lstm_step(
+    xw_t: Tensor,
+    h_prev: Tensor,
+    c_prev: Tensor,
+    weight_hh: Tensor,
+    bias_hh: Tensor | None,
+) -> tuple[Tensor, Tensor]:
     """One LSTM step on ``(N, d_h)`` states; ``xw_t`` ``(N, 4 d_h)`` is the precomputed input term. Returns ``(h_t, c_t)``."""
-    a_t = torch.addmm(xw_t, h_prev, weight_hh.T)  # all four gates in one matmul, added to xw_t
+    a_t = torch.addmm(
+        xw_t, h_prev, weight_hh.T
+    )  # all four gates in one matmul, added to xw_t
     if bias_hh is not None:
         a_t = a_t + bias_hh
     a_i, a_f, a_g, a_o = a_t.chunk(4, dim=1)
-    i, f, g, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
+    i, f, g, o = (
+        torch.sigmoid(a_i),
+        torch.sigmoid(a_f),
+        torch.tanh(a_g),
+        torch.sigmoid(a_o),
+    )
     c_t = f * c_prev + i * g
     return o * torch.tanh(c_t), c_t
 
@@ -59,10 +72,24 @@ class LSTM(RecurrentBase):
         dtype: Any = None,
     ) -> None:
         if proj_size != 0:
-            raise ValueError(f"proj_size must be 0 (LSTM projections are not implemented), got {proj_size}")
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+            raise ValueError(
+                f"proj_size must be 0 (LSTM projections are not implemented), got {proj_size}"
+            )
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device,
+            dtype,
+        )
 
-    def _sequence_forward(self, x: Tensor, state0: State, w: Weights, mask: Mask = None) -> tuple[Tensor, State]:
+    def _sequence_forward(
+        self, x: Tensor, state0: State, w: Weights, mask: Mask = None
+    ) -> tuple[Tensor, State]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; ``h`` and ``c`` frozen where ``mask`` is 0."""
         xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
         if w["bias_ih"] is not None:

@@ -103,7 +103,9 @@ class _MinimalBase(RecurrentBase):
         super().__init__(*args, **kwargs)
         self.mode = mode
 
-    def forward(self, x: Tensor, hx: Any = None, lengths: Any = None, mode: str | None = None) -> tuple[Tensor, Any]:  # type: ignore[override]
+    def forward(
+        self, x: Tensor, hx: Any = None, lengths: Any = None, mode: str | None = None
+    ) -> tuple[Tensor, Any]:  # type: ignore[override]
         """As :meth:`RecurrentBase.forward`, plus ``mode``: ``"parallel"`` (log-space scan), ``"sequential"``
         (a loop), or None for the layer's own ``mode``."""
         mode = self.mode if mode is None else mode
@@ -119,17 +121,27 @@ class _MinimalBase(RecurrentBase):
         """``(log a_t, log b_t)`` from the input projections ``u`` ``(T, N, gate_count d_h)``."""
         raise NotImplementedError
 
-    def _sequence_forward(self, x: Tensor, state0: State, w: Weights, mask: Mask = None) -> tuple[Tensor, State]:
+    def _sequence_forward(
+        self, x: Tensor, state0: State, w: Weights, mask: Mask = None
+    ) -> tuple[Tensor, State]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
-        u = x @ w["weight_ih"].T  # every gate of every step in one matmul: nothing depends on h
+        u = (
+            x @ w["weight_ih"].T
+        )  # every gate of every step in one matmul: nothing depends on h
         if w["bias_ih"] is not None:
             u = u + w["bias_ih"]
         log_a, log_b = self._log_coefficients(u)
         (h,) = state0
         if self._mode == "parallel":
             if mask is not None:  # a padded step keeps the state: a_t = 1, b_t = 0
-                log_a = torch.where(mask, log_a, torch.zeros((), dtype=u.dtype, device=u.device))
-                log_b = torch.where(mask, log_b, torch.full((), -torch.inf, dtype=u.dtype, device=u.device))
+                log_a = torch.where(
+                    mask, log_a, torch.zeros((), dtype=u.dtype, device=u.device)
+                )
+                log_b = torch.where(
+                    mask,
+                    log_b,
+                    torch.full((), -torch.inf, dtype=u.dtype, device=u.device),
+                )
             hs = parallel_scan_log(log_a, log_b, h)
             return hs, (hs[-1],)
         a, b = torch.exp(log_a), torch.exp(log_b)

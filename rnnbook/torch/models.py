@@ -24,7 +24,15 @@ from torch.nn import functional as F
 from .._cells import resolve_cell
 from .recurrent import RecurrentBase
 
-__all__ = ["make_recurrent", "SequenceModel", "FEEDFORWARD_CELLS", "IMPLS", "TorchNNRNN", "TorchNNLSTM", "TorchNNGRU"]
+__all__ = [
+    "make_recurrent",
+    "SequenceModel",
+    "FEEDFORWARD_CELLS",
+    "IMPLS",
+    "TorchNNRNN",
+    "TorchNNLSTM",
+    "TorchNNGRU",
+]
 
 FEEDFORWARD_CELLS = ("tcn", "transformer")
 """Cells of :class:`SequenceModel` that are not recurrent: every step computed at once, causally."""
@@ -48,16 +56,25 @@ class _TorchNNMixin:
     def num_directions(self) -> int:
         return 2 if self.bidirectional else 1  # type: ignore[attr-defined]
 
-    def forward(self, x: Tensor, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
+    def forward(
+        self, x: Tensor, hx: Any = None, lengths: Any = None
+    ) -> tuple[Tensor, Any]:
         if lengths is None:
             return super().forward(x, hx)  # type: ignore[misc]
         lengths = torch.as_tensor(lengths, dtype=torch.int64).cpu()
         total = x.shape[1 if self.batch_first else 0]  # type: ignore[attr-defined]
-        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=self.batch_first,  # type: ignore[attr-defined]
-                                                   enforce_sorted=False)
+        packed = nn.utils.rnn.pack_padded_sequence(
+            x,
+            lengths,
+            batch_first=self.batch_first,  # type: ignore[attr-defined]
+            enforce_sorted=False,
+        )
         out, h_n = super().forward(packed, hx)  # type: ignore[misc]
-        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=self.batch_first,  # type: ignore[attr-defined]
-                                                  total_length=total)
+        out, _ = nn.utils.rnn.pad_packed_sequence(
+            out,
+            batch_first=self.batch_first,  # type: ignore[attr-defined]
+            total_length=total,
+        )
         return out, h_n
 
 
@@ -78,7 +95,9 @@ class TorchNNGRU(_TorchNNMixin, nn.GRU):
 _TORCH_NN = {"rnn": TorchNNRNN, "lstm": TorchNNLSTM, "gru": TorchNNGRU}
 
 
-def make_recurrent(cell: str, input_size: int, hidden_size: int, impl: str = "rnnbook", **kwargs: Any) -> Any:
+def make_recurrent(
+    cell: str, input_size: int, hidden_size: int, impl: str = "rnnbook", **kwargs: Any
+) -> Any:
     """Build a recurrent layer by name: ``"rnn"``, ``"lstm"``, ``"gru"``, ``"mingru"`` or ``"minlstm"``.
 
     ``impl="rnnbook"`` (default) builds the book's layer, written from the equations with an
@@ -91,14 +110,20 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, impl: str = "rn
         raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
     if impl == "torch.nn":
         if cell not in _TORCH_NN:
-            raise ValueError(f"impl='torch.nn' has the cells {sorted(_TORCH_NN)}, got {cell!r}")
+            raise ValueError(
+                f"impl='torch.nn' has the cells {sorted(_TORCH_NN)}, got {cell!r}"
+            )
         if cell == "gru" and not kwargs.pop("reset_after", True):
-            raise ValueError("torch.nn's GRU applies the reset gate after the recurrent product: "
-                             "reset_after=False needs impl='rnnbook'")
+            raise ValueError(
+                "torch.nn's GRU applies the reset gate after the recurrent product: "
+                "reset_after=False needs impl='rnnbook'"
+            )
         return _TORCH_NN[cell](input_size, hidden_size, **kwargs)
     import rnnbook.torch as backend
 
-    layer: RecurrentBase = resolve_cell(backend, cell)(input_size, hidden_size, **kwargs)
+    layer: RecurrentBase = resolve_cell(backend, cell)(
+        input_size, hidden_size, **kwargs
+    )
     return layer
 
 
@@ -155,9 +180,14 @@ class SequenceModel(nn.Module):
 
             self.body = CausalTransformer(d_in, hidden_size, **layer_kwargs)
         else:
-            self.rnn = make_recurrent(cell, d_in, hidden_size, impl=impl, batch_first=True, **layer_kwargs)
+            self.rnn = make_recurrent(
+                cell, d_in, hidden_size, impl=impl, batch_first=True, **layer_kwargs
+            )
             width = self.rnn.num_directions * hidden_size
-        factory = {"dtype": layer_kwargs.get("dtype"), "device": layer_kwargs.get("device")}
+        factory = {
+            "dtype": layer_kwargs.get("dtype"),
+            "device": layer_kwargs.get("device"),
+        }
         self.decoder = nn.Linear(width, output_size, **factory)
 
     def encode_input(self, x: Tensor) -> Tensor:
@@ -165,9 +195,13 @@ class SequenceModel(nn.Module):
         if self.vocab_size is None:
             return x
         if x.dtype not in (torch.int32, torch.int64) or x.dim() != 2:
-            raise TypeError(f"token input must be an integer tensor (N, T), got {x.dtype} of shape {tuple(x.shape)}")
+            raise TypeError(
+                f"token input must be an integer tensor (N, T), got {x.dtype} of shape {tuple(x.shape)}"
+            )
         if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.vocab_size):
-            raise ValueError(f"tokens must lie in [0, {self.vocab_size}), got values in [{int(x.min())}, {int(x.max())}]")
+            raise ValueError(
+                f"tokens must lie in [0, {self.vocab_size}), got values in [{int(x.min())}, {int(x.max())}]"
+            )
         return F.one_hot(x, self.vocab_size).to(self.decoder.weight.dtype)
 
     def forward(self, x: Tensor, hx: Any = None, lengths: Any = None) -> Tensor:
@@ -179,12 +213,16 @@ class SequenceModel(nn.Module):
         """
         if self.cell in FEEDFORWARD_CELLS:
             if hx is not None or lengths is not None:
-                raise ValueError(f"a {self.cell!r} model takes no hx or lengths (it sees the whole sequence at once)")
+                raise ValueError(
+                    f"a {self.cell!r} model takes no hx or lengths (it sees the whole sequence at once)"
+                )
             features = self.body(self.encode_input(x))  # (N, T, hidden_size)
             return self.decoder(features if self.readout == "all" else features[:, -1])
         output, h_n = self.rnn(self.encode_input(x), hx, lengths)
         if self.readout == "all":
             return self.decoder(output)
         h = h_n[0] if isinstance(h_n, tuple) else h_n  # LSTM: (h_n, c_n)
-        top = h[-self.rnn.num_directions :]  # the top layer's final state, every direction: (D, N, d_h)
+        top = h[
+            -self.rnn.num_directions :
+        ]  # the top layer's final state, every direction: (D, N, d_h)
         return self.decoder(top.transpose(0, 1).reshape(top.shape[1], -1))

@@ -43,7 +43,11 @@ class Perceptron(nn.Module):
         super().__init__()
         self.input_size = positive_int("input_size", input_size)
         self.seq_len = positive_int("seq_len", seq_len)
-        widths = [input_size * seq_len, *(positive_int("hidden_sizes[]", h) for h in hidden_sizes), positive_int("output_size", output_size)]
+        widths = [
+            input_size * seq_len,
+            *(positive_int("hidden_sizes[]", h) for h in hidden_sizes),
+            positive_int("output_size", output_size),
+        ]
         layers: list[nn.Module] = []
         for k, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
             if k:
@@ -56,5 +60,7 @@ class Perceptron(nn.Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
         if x.dim() != 3 or x.shape[1:] != (self.seq_len, self.input_size):
-            raise ValueError(f"input must have shape (N, {self.seq_len}, {self.input_size}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"input must have shape (N, {self.seq_len}, {self.input_size}), got {tuple(x.shape)}"
+            )
         return self.layers(x.reshape(x.shape[0], -1))

@@ -33,7 +33,9 @@ from .._shapes import (
 
 State = tuple[Tensor, ...]
 Weights = dict[str, Tensor | None]
-Mask = Tensor | None  # (T, N, 1) bool: True on real steps, False on padding; None: no padding
+Mask = (
+    Tensor | None
+)  # (T, N, 1) bool: True on real steps, False on padding; None: no padding
 
 
 def keep_state(mask: Mask, t: int, new: Tensor, old: Tensor) -> Tensor:
@@ -43,6 +45,7 @@ def keep_state(mask: Mask, t: int, new: Tensor, old: Tensor) -> Tensor:
     gradient to ``new`` on real steps and to ``old`` (the frozen state) on padded ones.
     """
     return new if mask is None else torch.where(mask[t], new, old)
+
 
 _WEIGHT_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
@@ -90,16 +93,28 @@ class RecurrentBase(nn.Module):
             d_in = input_size if layer == 0 else self.num_directions * hidden_size
             for suffix in self._suffixes():
                 names = self._param_names(layer, suffix)
-                shapes = {"weight_ih": (rows, d_in), "weight_hh": (rows, hidden_size), "bias_ih": (rows,), "bias_hh": (rows,)}
+                shapes = {
+                    "weight_ih": (rows, d_in),
+                    "weight_hh": (rows, hidden_size),
+                    "bias_ih": (rows,),
+                    "bias_hh": (rows,),
+                }
                 for kind, name in names.items():
-                    setattr(self, name, nn.Parameter(torch.empty(shapes[kind], **factory)))
+                    setattr(
+                        self, name, nn.Parameter(torch.empty(shapes[kind], **factory))
+                    )
         self.reset_parameters()
 
     def _suffixes(self) -> tuple[str, ...]:
         return ("", "_reverse")[: self.num_directions]
 
     def _param_names(self, layer: int, suffix: str) -> dict[str, str]:
-        kinds = [k for k in _WEIGHT_KINDS if (self.bias or "weight" in k) and (self.recurrent_weights or "hh" not in k)]
+        kinds = [
+            k
+            for k in _WEIGHT_KINDS
+            if (self.bias or "weight" in k)
+            and (self.recurrent_weights or "hh" not in k)
+        ]
         return {kind: f"{kind}_l{layer}{suffix}" for kind in kinds}
 
     def reset_parameters(self) -> None:
@@ -111,27 +126,40 @@ class RecurrentBase(nn.Module):
 
     def _weights(self, layer: int, suffix: str) -> Weights:
         names = self._param_names(layer, suffix)
-        return {kind: (getattr(self, names[kind]) if kind in names else None) for kind in _WEIGHT_KINDS}
+        return {
+            kind: (getattr(self, names[kind]) if kind in names else None)
+            for kind in _WEIGHT_KINDS
+        }
 
     def _check_input(self, x: Any, name: str) -> Tensor:
         if not isinstance(x, Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
         weight = self.weight_ih_l0
         if x.dtype != weight.dtype:
-            raise TypeError(f"{name} must have the layer's dtype {weight.dtype}, got {x.dtype}")
+            raise TypeError(
+                f"{name} must have the layer's dtype {weight.dtype}, got {x.dtype}"
+            )
         if x.device != weight.device:
-            raise ValueError(f"{name} must be on the layer's device {weight.device}, got {x.device}")
+            raise ValueError(
+                f"{name} must be on the layer's device {weight.device}, got {x.device}"
+            )
         if x.numel() and not bool(torch.isfinite(x).all()):
             raise ValueError(f"{name} contains NaN or infinity")
         return x
 
     def _initial_states(self, hx: Any, x: Tensor, batch: int, batched: bool) -> State:
-        shape = state_shape(self.num_layers, self.num_directions, batch, self.hidden_size, batched)
+        shape = state_shape(
+            self.num_layers, self.num_directions, batch, self.hidden_size, batched
+        )
         if hx is None:
             zeros = x.new_zeros((shape[0], batch, self.hidden_size))
             return tuple(zeros for _ in range(self.state_count))
-        if self.state_count > 1 and (not isinstance(hx, tuple | list) or len(hx) != self.state_count):
-            raise ValueError(f"hx must be a tuple of {self.state_count} tensors (h_0, c_0), got {type(hx).__name__}")
+        if self.state_count > 1 and (
+            not isinstance(hx, tuple | list) or len(hx) != self.state_count
+        ):
+            raise ValueError(
+                f"hx must be a tuple of {self.state_count} tensors (h_0, c_0), got {type(hx).__name__}"
+            )
         parts = (hx,) if self.state_count == 1 else tuple(hx)
         names = ("hx",) if self.state_count == 1 else ("h_0", "c_0")
         states = []
@@ -144,9 +172,15 @@ class RecurrentBase(nn.Module):
     @staticmethod
     def _flip(a: Tensor, reverse: Tensor | None) -> Tensor:
         """Reverse time in a time-major ``(T, N, ...)`` tensor: whole sequences, or each within its length."""
-        return a.flip(0) if reverse is None else a[reverse, torch.arange(a.shape[1], device=a.device)]
+        return (
+            a.flip(0)
+            if reverse is None
+            else a[reverse, torch.arange(a.shape[1], device=a.device)]
+        )
 
-    def forward(self, x: Tensor, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
+    def forward(
+        self, x: Tensor, hx: Any = None, lengths: Any = None
+    ) -> tuple[Tensor, Any]:
         """Run the stacked (and possibly bidirectional) layer over a sequence.
 
         Args:
@@ -167,7 +201,9 @@ class RecurrentBase(nn.Module):
             ``layer * D + direction``, each sequence's final state within its length.
         """
         x = self._check_input(x, "input")
-        batched, T, batch = check_sequence_shape(tuple(x.shape), self.input_size, self.batch_first)
+        batched, T, batch = check_sequence_shape(
+            tuple(x.shape), self.input_size, self.batch_first
+        )
         states0 = self._initial_states(hx, x, batch, batched)
         lengths_arr = check_lengths(lengths, T, batch, batched)
         mask: Mask = None
@@ -189,15 +225,28 @@ class RecurrentBase(nn.Module):
             outputs = []
             for direction, suffix in enumerate(self._suffixes()):
                 index = layer * self.num_directions + direction
-                seq = layer_input if direction == 0 else self._flip(layer_input, reverse)
-                out, final = self._sequence_forward(seq, tuple(s[index] for s in states0), self._weights(layer, suffix), mask)
+                seq = (
+                    layer_input if direction == 0 else self._flip(layer_input, reverse)
+                )
+                out, final = self._sequence_forward(
+                    seq,
+                    tuple(s[index] for s in states0),
+                    self._weights(layer, suffix),
+                    mask,
+                )
                 if mask is not None:
-                    out = torch.where(mask, out, torch.zeros((), dtype=out.dtype, device=out.device))  # no output on padding
+                    out = torch.where(
+                        mask, out, torch.zeros((), dtype=out.dtype, device=out.device)
+                    )  # no output on padding
                 outputs.append(out if direction == 0 else self._flip(out, reverse))
                 finals.append(final)
-            layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
+            layer_input = (
+                outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
+            )
 
-        h_n = tuple(torch.stack([f[k] for f in finals]) for k in range(self.state_count))
+        h_n = tuple(
+            torch.stack([f[k] for f in finals]) for k in range(self.state_count)
+        )
         output = layer_input
         if not batched:
             output, h_n = output.squeeze(1), tuple(h.squeeze(1) for h in h_n)
@@ -205,7 +254,9 @@ class RecurrentBase(nn.Module):
             output = output.transpose(0, 1)
         return output, (h_n[0] if self.state_count == 1 else h_n)
 
-    def _sequence_forward(self, x: Tensor, state0: State, w: Weights, mask: Mask = None) -> tuple[Tensor, State]:
+    def _sequence_forward(
+        self, x: Tensor, state0: State, w: Weights, mask: Mask = None
+    ) -> tuple[Tensor, State]:
         raise NotImplementedError
 
     def extra_repr(self) -> str:

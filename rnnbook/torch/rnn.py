@@ -19,12 +19,24 @@ from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
 
 __all__ = ["RNN", "rnn_step"]
 
-_ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}  # sigmoid: an extension, not in torch.nn
+_ACTIVATIONS = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+}  # sigmoid: an extension, not in torch.nn
 
 
-def rnn_step(xw_t: Tensor, h_prev: Tensor, weight_hh: Tensor, bias_hh: Tensor | None, nonlinearity: str) -> Tensor:
+def rnn_step(
+    xw_t: Tensor,
+    h_prev: Tensor,
+    weight_hh: Tensor,
+    bias_hh: Tensor | None,
+    nonlinearity: str,
+) -> Tensor:
     """``h_t = f(W_xh x_t + b_ih + W_hh h_{t-1} + b_hh)`` for ``(N, d_h)`` tensors; ``xw_t`` is the precomputed input term."""
-    a_t = torch.addmm(xw_t, h_prev, weight_hh.T)  # xw_t + h_prev W_hh^T as one operation
+    a_t = torch.addmm(
+        xw_t, h_prev, weight_hh.T
+    )  # xw_t + h_prev W_hh^T as one operation
     if bias_hh is not None:
         a_t = a_t + bias_hh
     return _ACTIVATIONS[nonlinearity](a_t)
@@ -53,11 +65,25 @@ class RNN(RecurrentBase):
         dtype: Any = None,
     ) -> None:
         if nonlinearity not in _ACTIVATIONS:
-            raise ValueError(f"nonlinearity must be one of {sorted(_ACTIVATIONS)}, got {nonlinearity!r}")
+            raise ValueError(
+                f"nonlinearity must be one of {sorted(_ACTIVATIONS)}, got {nonlinearity!r}"
+            )
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device,
+            dtype,
+        )
 
-    def _sequence_forward(self, x: Tensor, state0: State, w: Weights, mask: Mask = None) -> tuple[Tensor, State]:
+    def _sequence_forward(
+        self, x: Tensor, state0: State, w: Weights, mask: Mask = None
+    ) -> tuple[Tensor, State]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
         xw = x @ w["weight_ih"].T  # W_xh x_t for every t in one matmul
         if w["bias_ih"] is not None:
@@ -67,10 +93,19 @@ class RNN(RecurrentBase):
         # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
         # scatter its gradient into a zero-filled copy of the whole (T, N, d_h) tensor.
         for t, xw_t in enumerate(xw.unbind(0)):
-            h = keep_state(mask, t, rnn_step(xw_t, h, w["weight_hh"], w["bias_hh"], self.nonlinearity), h)
+            h = keep_state(
+                mask,
+                t,
+                rnn_step(xw_t, h, w["weight_hh"], w["bias_hh"], self.nonlinearity),
+                h,
+            )
             hs.append(h)
         return torch.stack(hs), (h,)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
-        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
+        return (
+            s
+            if self.nonlinearity == "tanh"
+            else s + f", nonlinearity={self.nonlinearity!r}"
+        )

@@ -41,19 +41,30 @@ class AdditiveAttention(nn.Module):
     ``(1, d_a)``. Padding is masked with ``-inf`` before the softmax, so it gets exactly 0 weight.
     """
 
-    def __init__(self, query_size: int, key_size: int, attention_size: int, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        query_size: int,
+        key_size: int,
+        attention_size: int,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         factory = {"device": device, "dtype": dtype}
         self.query = nn.Linear(query_size, attention_size, bias=False, **factory)
         self.key = nn.Linear(key_size, attention_size, **factory)
         self.energy = nn.Linear(attention_size, 1, bias=False, **factory)
 
-    def forward(self, query: Tensor, keys: Tensor, values: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, query: Tensor, keys: Tensor, values: Tensor, mask: Tensor
+    ) -> tuple[Tensor, Tensor]:
         """``query`` ``(N, d_q)``, ``keys = key(values)`` ``(N, S, d_a)``, ``values`` ``(N, S, d_k)``, ``mask`` ``(N, S)`` bool.
 
         Returns ``(context (N, d_k), alpha (N, S))``.
         """
-        scores = self.energy(torch.tanh(self.query(query)[:, None, :] + keys))[..., 0]  # (N, S)
+        scores = self.energy(torch.tanh(self.query(query)[:, None, :] + keys))[
+            ..., 0
+        ]  # (N, S)
         alpha = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
         return torch.einsum("ns,nsd->nd", alpha, values), alpha
 
@@ -91,19 +102,44 @@ class Seq2Seq(nn.Module):
         D = 2 if bidirectional_encoder else 1
         factory = {"device": device, "dtype": dtype}
         self.cell, self.attention_enabled = cell, bool(attention)
-        self.src_vocab, self.tgt_vocab, self.hidden_size, self.embedding_size = src_vocab, tgt_vocab, d_h, d_e
-        self.num_layers, self.bidirectional_encoder = num_layers, bool(bidirectional_encoder)
+        self.src_vocab, self.tgt_vocab, self.hidden_size, self.embedding_size = (
+            src_vocab,
+            tgt_vocab,
+            d_h,
+            d_e,
+        )
+        self.num_layers, self.bidirectional_encoder = (
+            num_layers,
+            bool(bidirectional_encoder),
+        )
         self.src_embed = nn.Embedding(src_vocab, d_e, **factory)
         self.tgt_embed = nn.Embedding(tgt_vocab, d_e, **factory)
-        self.encoder = make_recurrent(cell, d_e, d_h, num_layers=num_layers, batch_first=True, bidirectional=bidirectional_encoder, **factory)
+        self.encoder = make_recurrent(
+            cell,
+            d_e,
+            d_h,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=bidirectional_encoder,
+            **factory,
+        )
         context = D * d_h if attention else 0
-        self.decoder = make_recurrent(cell, d_e + context, d_h, num_layers=num_layers, batch_first=True, **factory)
+        self.decoder = make_recurrent(
+            cell, d_e + context, d_h, num_layers=num_layers, batch_first=True, **factory
+        )
         if bidirectional_encoder:
             self.bridge_h = nn.Linear(2 * d_h, d_h, **factory)
             if self.decoder.state_count == 2:
                 self.bridge_c = nn.Linear(2 * d_h, d_h, **factory)
         self.attention = (
-            AdditiveAttention(d_h, D * d_h, d_h if attention_size is None else attention_size, **factory) if attention else None
+            AdditiveAttention(
+                d_h,
+                D * d_h,
+                d_h if attention_size is None else attention_size,
+                **factory,
+            )
+            if attention
+            else None
         )
         self.out = nn.Linear(d_h + context, tgt_vocab, **factory)
         self.attention_weights: Any = None
@@ -125,16 +161,23 @@ class Seq2Seq(nn.Module):
         bridges = [self.bridge_h] + ([self.bridge_c] if len(h_n) == 2 else [])
         L, out = self.num_layers, []
         for bridge, part in zip(bridges, h_n):
-            both = part.reshape(L, 2, *part.shape[1:]).transpose(1, 2).reshape(L, part.shape[1], -1)  # [fwd; bwd]
+            both = (
+                part.reshape(L, 2, *part.shape[1:])
+                .transpose(1, 2)
+                .reshape(L, part.shape[1], -1)
+            )  # [fwd; bwd]
             out.append(torch.tanh(bridge(both)))
         return tuple(out)
 
-    def _encode(self, src: Tensor, lengths: NDArray[np.int64]) -> tuple[dict[str, Any], State]:
+    def _encode(
+        self, src: Tensor, lengths: NDArray[np.int64]
+    ) -> tuple[dict[str, Any], State]:
         annotations, h_n = self.encoder(self.src_embed(src), None, lengths)
         memory = {
             "values": annotations,
             "keys": None if self.attention is None else self.attention.key(annotations),
-            "mask": torch.arange(src.shape[1], device=src.device)[None, :] < torch.as_tensor(lengths, device=src.device)[:, None],
+            "mask": torch.arange(src.shape[1], device=src.device)[None, :]
+            < torch.as_tensor(lengths, device=src.device)[:, None],
         }
         h_n = h_n if isinstance(h_n, tuple) else (h_n,)
         return memory, self._bridge(h_n)
@@ -146,15 +189,29 @@ class Seq2Seq(nn.Module):
         return memory["values"], state0[0] if len(state0) == 1 else state0
 
     # ----------------------------------------------------------------- decoder
-    def _decoder_step(self, emb: Tensor, state: State, memory: dict[str, Any]) -> tuple[Tensor, State, Tensor | None]:
+    def _decoder_step(
+        self, emb: Tensor, state: State, memory: dict[str, Any]
+    ) -> tuple[Tensor, State, Tensor | None]:
         alpha = None
         x = emb
         if self.attention is not None:
-            context, alpha = self.attention(state[0][-1], memory["keys"], memory["values"], memory["mask"])
+            context, alpha = self.attention(
+                state[0][-1], memory["keys"], memory["values"], memory["mask"]
+            )
             x = torch.cat([emb, context], dim=1)
-        out, new_state = self.decoder(x[:, None, :], state[0] if len(state) == 1 else state)
-        features = out[:, 0] if self.attention is None else torch.cat([out[:, 0], context], dim=1)
-        return features, (new_state if isinstance(new_state, tuple) else (new_state,)), alpha
+        out, new_state = self.decoder(
+            x[:, None, :], state[0] if len(state) == 1 else state
+        )
+        features = (
+            out[:, 0]
+            if self.attention is None
+            else torch.cat([out[:, 0], context], dim=1)
+        )
+        return (
+            features,
+            (new_state if isinstance(new_state, tuple) else (new_state,)),
+            alpha,
+        )
 
     def forward(self, src: Any, src_lengths: Any, tgt_in: Any) -> Tensor:
         """Teacher-forced logits ``(N, T, V_tgt)``; step t reads ``tgt_in[:, t]``."""
@@ -162,7 +219,9 @@ class Seq2Seq(nn.Module):
         (t_in,) = check_targets(tgt_in, None, None, src_t.shape[0], self.tgt_vocab)
         memory, state = self._encode(src_t, lengths)
         emb = self.tgt_embed(self._tokens(t_in))
-        if self.attention is None:  # every decoder input is known in advance: one call over all T steps
+        if (
+            self.attention is None
+        ):  # every decoder input is known in advance: one call over all T steps
             features, _ = self.decoder(emb, state[0] if len(state) == 1 else state)
             self.attention_weights = None
             return self.out(features)
@@ -174,45 +233,79 @@ class Seq2Seq(nn.Module):
         self.attention_weights = torch.stack(alphas, dim=1).detach().cpu().numpy()
         return self.out(torch.stack(steps, dim=1))
 
-    def loss(self, src: Any, src_lengths: Any, tgt_in: Any, tgt_out: Any, tgt_mask: Any = None) -> Tensor:
+    def loss(
+        self,
+        src: Any,
+        src_lengths: Any,
+        tgt_in: Any,
+        tgt_out: Any,
+        tgt_mask: Any = None,
+    ) -> Tensor:
         """Mean cross-entropy over the real target tokens (``tgt_mask``), teacher forced."""
         src_t, lengths = self._source(src, src_lengths)
-        t_in, t_out, mask = check_targets(tgt_in, tgt_out, tgt_mask, src_t.shape[0], self.tgt_vocab)
+        t_in, t_out, mask = check_targets(
+            tgt_in, tgt_out, tgt_mask, src_t.shape[0], self.tgt_vocab
+        )
         logits = self.forward(src_t, lengths, t_in)
         keep = torch.as_tensor(mask, device=logits.device)
         return F.cross_entropy(logits[keep], self._tokens(t_out)[keep])
 
     # ----------------------------------------------------------------- decoding
     def _decode_fns(self) -> tuple[Any, Any]:
-        def step(tokens: NDArray[np.int64], dstate: Any) -> tuple[NDArray[np.floating], Any, Any]:
+        def step(
+            tokens: NDArray[np.int64], dstate: Any
+        ) -> tuple[NDArray[np.floating], Any, Any]:
             state, memory = dstate
-            features, state, alpha = self._decoder_step(self.tgt_embed(self._tokens(tokens)), state, memory)
-            log_probs = torch.log_softmax(self.out(features), dim=1).double().cpu().numpy()
-            return log_probs, (state, memory), None if alpha is None else alpha.double().cpu().numpy()
+            features, state, alpha = self._decoder_step(
+                self.tgt_embed(self._tokens(tokens)), state, memory
+            )
+            log_probs = (
+                torch.log_softmax(self.out(features), dim=1).double().cpu().numpy()
+            )
+            return (
+                log_probs,
+                (state, memory),
+                None if alpha is None else alpha.double().cpu().numpy(),
+            )
 
         def select(dstate: Any, index: NDArray[np.int64]) -> Any:
             state, memory = dstate
             idx = torch.as_tensor(index, device=self.out.weight.device)
-            return tuple(s[:, idx] for s in state), {k: (None if v is None else v[idx]) for k, v in memory.items()}
+            return tuple(s[:, idx] for s in state), {
+                k: (None if v is None else v[idx]) for k, v in memory.items()
+            }
 
         return step, select
 
     @torch.no_grad()
     def greedy(
-        self, src: Any, src_lengths: Any = None, max_len: int = 20, bos: int = SEQ_BOS, eos: int = SEQ_EOS
+        self,
+        src: Any,
+        src_lengths: Any = None,
+        max_len: int = 20,
+        bos: int = SEQ_BOS,
+        eos: int = SEQ_EOS,
     ) -> tuple[list[NDArray[np.int64]], NDArray[np.float64]]:
         """Greedy decoding; returns ``(sequences, scores)`` as :meth:`rnnbook.numpy.Seq2Seq.greedy` does."""
         src_t, lengths = self._source(src, src_lengths)
         check_decode_args(max_len, bos, eos, self.tgt_vocab)
         memory, state0 = self._encode(src_t, lengths)
         step, _ = self._decode_fns()
-        seqs, scores, attention = greedy_decode(step, (state0, memory), src_t.shape[0], int(max_len), bos, eos)
+        seqs, scores, attention = greedy_decode(
+            step, (state0, memory), src_t.shape[0], int(max_len), bos, eos
+        )
         self.attention_weights = attention
         return seqs, scores
 
     @torch.no_grad()
     def beam_search(
-        self, src: Any, src_lengths: Any = None, beam_width: int = 5, max_len: int = 20, bos: int = SEQ_BOS, eos: int = SEQ_EOS
+        self,
+        src: Any,
+        src_lengths: Any = None,
+        beam_width: int = 5,
+        max_len: int = 20,
+        bos: int = SEQ_BOS,
+        eos: int = SEQ_EOS,
     ) -> tuple[list[NDArray[np.int64]], NDArray[np.float64]]:
         """Beam search per source; returns ``(sequences, scores)`` as :meth:`rnnbook.numpy.Seq2Seq.beam_search` does."""
         src_t, lengths = self._source(src, src_lengths)
@@ -220,7 +313,14 @@ class Seq2Seq(nn.Module):
         memory, state0 = self._encode(src_t, lengths)
         step, select = self._decode_fns()
         seqs, scores, attention = beam_decode_each(
-            step, select, (state0, memory), src_t.shape[0], int(beam_width), int(max_len), bos, eos
+            step,
+            select,
+            (state0, memory),
+            src_t.shape[0],
+            int(beam_width),
+            int(max_len),
+            bos,
+            eos,
         )
         self.attention_weights = None if self.attention is None else attention
         return seqs, scores

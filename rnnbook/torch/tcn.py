@@ -31,11 +31,15 @@ from .._shapes import positive_int
 __all__ = ["CausalConv1d", "TemporalBlock", "TCN", "tcn_receptive_field"]
 
 
-def tcn_receptive_field(kernel_size: int, num_levels: int, convs_per_block: int = 2) -> int:
+def tcn_receptive_field(
+    kernel_size: int, num_levels: int, convs_per_block: int = 2
+) -> int:
     """``1 + convs_per_block (k - 1) (2^L - 1)``: how many steps ``x_{t-R+1} .. x_t`` reach ``y_t``."""
     k = positive_int("kernel_size", kernel_size)
     levels = positive_int("num_levels", num_levels)
-    return 1 + positive_int("convs_per_block", convs_per_block) * (k - 1) * (2**levels - 1)
+    return 1 + positive_int("convs_per_block", convs_per_block) * (k - 1) * (
+        2**levels - 1
+    )
 
 
 class CausalConv1d(nn.Conv1d):
@@ -45,11 +49,27 @@ class CausalConv1d(nn.Conv1d):
     ``x_{t - j d}``), ``bias`` ``(C_out)``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, dilation: int = 1, **kwargs: Any) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, dilation=dilation, padding=0, **kwargs)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        dilation: int = 1,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            dilation=dilation,
+            padding=0,
+            **kwargs,
+        )
         if self.groups != 1 or self.stride != (1,):
-            raise ValueError(f"CausalConv1d supports groups=1 and stride=1, got groups={self.groups}, "
-                             f"stride={self.stride[0]}")
+            raise ValueError(
+                f"CausalConv1d supports groups=1 and stride=1, got groups={self.groups}, "
+                f"stride={self.stride[0]}"
+            )
         self.left_padding = (kernel_size - 1) * dilation
 
     def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
@@ -64,7 +84,9 @@ class CausalConv1d(nn.Conv1d):
         k, d = self.kernel_size[0], self.dilation[0]
         n, c_in, steps = x.shape
         padded = F.pad(x, (self.left_padding, 0))
-        taps = torch.stack([padded[:, :, i * d : i * d + steps] for i in range(k)], dim=-1)  # (N, C_in, T, k)
+        taps = torch.stack(
+            [padded[:, :, i * d : i * d + steps] for i in range(k)], dim=-1
+        )  # (N, C_in, T, k)
         rows = taps.permute(0, 2, 1, 3).reshape(n * steps, c_in * k)
         y = F.linear(rows, self.weight.reshape(self.out_channels, c_in * k), self.bias)
         return y.reshape(n, steps, self.out_channels).permute(0, 2, 1)
@@ -73,12 +95,28 @@ class CausalConv1d(nn.Conv1d):
 class TemporalBlock(nn.Module):
     """Two causal convolutions with dilation ``d``, ReLU and dropout after each, and a residual connection."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, dilation: int, dropout: float = 0.0, **factory: Any) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        dilation: int,
+        dropout: float = 0.0,
+        **factory: Any,
+    ) -> None:
         super().__init__()
-        self.conv1 = CausalConv1d(in_channels, out_channels, kernel_size, dilation, **factory)
-        self.conv2 = CausalConv1d(out_channels, out_channels, kernel_size, dilation, **factory)
+        self.conv1 = CausalConv1d(
+            in_channels, out_channels, kernel_size, dilation, **factory
+        )
+        self.conv2 = CausalConv1d(
+            out_channels, out_channels, kernel_size, dilation, **factory
+        )
         self.dropout = nn.Dropout(dropout)
-        self.downsample = nn.Conv1d(in_channels, out_channels, 1, **factory) if in_channels != out_channels else None
+        self.downsample = (
+            nn.Conv1d(in_channels, out_channels, 1, **factory)
+            if in_channels != out_channels
+            else None
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         """``(N, C_in, T)`` -> ``(N, C_out, T)``: ``ReLU(skip(x) + F(x))``."""
@@ -115,7 +153,14 @@ class TCN(nn.Module):
             raise ValueError(f"dropout must be in [0, 1], got {dropout}")
         factory = {"device": device, "dtype": dtype}
         self.blocks = nn.ModuleList(
-            TemporalBlock(input_size if level == 0 else hidden_size, hidden_size, kernel_size, 2**level, dropout, **factory)
+            TemporalBlock(
+                input_size if level == 0 else hidden_size,
+                hidden_size,
+                kernel_size,
+                2**level,
+                dropout,
+                **factory,
+            )
             for level in range(levels)
         )
         self.receptive_field = tcn_receptive_field(kernel_size, levels)
@@ -125,10 +170,14 @@ class TCN(nn.Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
         if x.dim() != 3 or x.shape[-1] != self.input_size or x.shape[1] == 0:
-            raise ValueError(f"input must have shape (N, T, {self.input_size}) with T >= 1, got {tuple(x.shape)}")
+            raise ValueError(
+                f"input must have shape (N, T, {self.input_size}) with T >= 1, got {tuple(x.shape)}"
+            )
         weight = self.blocks[0].conv1.weight
         if x.dtype != weight.dtype:
-            raise TypeError(f"input must have the model's dtype {weight.dtype}, got {x.dtype}")
+            raise TypeError(
+                f"input must have the model's dtype {weight.dtype}, got {x.dtype}"
+            )
         out = x.transpose(1, 2)  # Conv1d wants channels before time: (N, d_x, T)
         for block in self.blocks:
             out = block(out)

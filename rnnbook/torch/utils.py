@@ -36,7 +36,9 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float) -> f
         return 0.0
     device = grads[0].device
     with torch.no_grad():
-        norms = torch.stack([torch.linalg.vector_norm(g, 2.0).to(device) for g in grads])
+        norms = torch.stack(
+            [torch.linalg.vector_norm(g, 2.0).to(device) for g in grads]
+        )
         total = torch.linalg.vector_norm(norms, 2.0)
         coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
         for g in grads:

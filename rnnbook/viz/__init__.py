@@ -28,7 +28,17 @@ from .graphs import DEFAULT_LABELS, draw_folded_rnn, draw_unrolled_rnn
 from .text import draw_text_activations
 
 __all__ = [
-    "draw_unrolled_rnn", "draw_folded_rnn", "DEFAULT_LABELS", "draw_lstm_cell", "draw_gru_cell", "draw_gru_cells",
-    "draw_bptt", "draw_stacked_rnn", "draw_bidirectional_rnn", "draw_encoder_decoder", "draw_attention",
-    "draw_parallel_scan", "draw_text_activations",
+    "draw_unrolled_rnn",
+    "draw_folded_rnn",
+    "DEFAULT_LABELS",
+    "draw_lstm_cell",
+    "draw_gru_cell",
+    "draw_gru_cells",
+    "draw_bptt",
+    "draw_stacked_rnn",
+    "draw_bidirectional_rnn",
+    "draw_encoder_decoder",
+    "draw_attention",
+    "draw_parallel_scan",
+    "draw_text_activations",
 ]

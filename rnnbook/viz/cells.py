@@ -19,13 +19,23 @@ _GATE_W, _GATE_H = 0.95, 0.6
 
 
 def _frame(ax: Axes, x0: float, y0: float, x1: float, y1: float, gid: str) -> None:
-    patch = FancyBboxPatch((x0, y0), x1 - x0, y1 - y0, boxstyle="round,pad=0.05,rounding_size=0.4",
-                           facecolor="#f4f4f4", edgecolor="#888888", linewidth=1.0, zorder=0)
+    patch = FancyBboxPatch(
+        (x0, y0),
+        x1 - x0,
+        y1 - y0,
+        boxstyle="round,pad=0.05,rounding_size=0.4",
+        facecolor="#f4f4f4",
+        edgecolor="#888888",
+        linewidth=1.0,
+        zorder=0,
+    )
     patch.set_gid(gid)
     ax.add_patch(patch)
 
 
-def _gate(ax: Axes, cx: float, cy: float, text: str, gid: str, w: float = _GATE_W) -> None:
+def _gate(
+    ax: Axes, cx: float, cy: float, text: str, gid: str, w: float = _GATE_W
+) -> None:
     box(ax, cx, cy, text, "gate", gid, w=w, h=_GATE_H, fontsize=SMALL_PT + 1)
 
 
@@ -62,7 +72,9 @@ def draw_lstm_cell(ax: Axes | None = None) -> Axes:
     gates = {"f": 2.5, "i": 4.2, "g": 5.3, "o": 7.0}
     for name, gx in gates.items():
         arrow(ax, [(gx, y_bus), (gx, y_gate - _GATE_H / 2)], grey, f"path:to_{name}")
-        _gate(ax, gx, y_gate, r"$\tanh$" if name == "g" else r"$\sigma$", f"gate:{name}")
+        _gate(
+            ax, gx, y_gate, r"$\tanh$" if name == "g" else r"$\sigma$", f"gate:{name}"
+        )
     # f_t scales the old cell state.
     arrow(ax, [(2.5, y_gate + _GATE_H / 2), (2.5, y_c - 0.22)], grey, "path:f")
     label(ax, 2.2, 3.6, "$f_t$", "label:f_t", fontsize=SMALL_PT + 1)
@@ -80,10 +92,25 @@ def draw_lstm_cell(ax: Axes | None = None) -> Axes:
     arrow(ax, [(8.6, 3.56), (8.6, y_gate + 0.22)], grey, "path:tanh_c")
     arrow(ax, [(7.0 + _GATE_W / 2, y_gate), (8.38, y_gate)], grey, "path:o")
     label(ax, 7.85, y_gate + 0.3, "$o_t$", "label:o_t", fontsize=SMALL_PT + 1)
-    arrow(ax, [(8.6, y_gate - 0.22), (8.6, y_bus), (10.65, y_bus)], orange, "path:h", width=2.0)
+    arrow(
+        ax,
+        [(8.6, y_gate - 0.22), (8.6, y_bus), (10.65, y_bus)],
+        orange,
+        "path:h",
+        width=2.0,
+    )
     arrow(ax, [(9.3, y_bus), (9.3, 7.0)], orange, "path:h_out", width=2.0)
-    label(ax, 5.0, 6.45, r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t$", "label:eq_c", fontsize=SMALL_PT)
-    label(ax, 5.0, -1.1, r"$h_t = o_t \odot \tanh(c_t)$", "label:eq_h", fontsize=SMALL_PT)
+    label(
+        ax,
+        5.0,
+        6.45,
+        r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t$",
+        "label:eq_c",
+        fontsize=SMALL_PT,
+    )
+    label(
+        ax, 5.0, -1.1, r"$h_t = o_t \odot \tanh(c_t)$", "label:eq_h", fontsize=SMALL_PT
+    )
     return finish(ax, -1.8, 11.8, -1.6, 7.8)
 
 
@@ -109,7 +136,14 @@ def draw_gru_cell(reset_after: bool = True, ax: Axes | None = None) -> Axes:
     op(ax, 3.4, y_h, r"$\times$", "op:keep")
     op(ax, 7.8, y_h, "$+$", "op:add")
     # r_t and z_t read [h_{t-1}, x_t].
-    arrow(ax, [(0.3, y_h), (0.3, y_bus), (3.4, y_bus)], orange, "path:bus", head=False, width=2.0)
+    arrow(
+        ax,
+        [(0.3, y_h), (0.3, y_bus), (3.4, y_bus)],
+        orange,
+        "path:bus",
+        head=False,
+        width=2.0,
+    )
     arrow(ax, [(1.2, -1.2), (1.2, y_bus)], blue, "path:x_bus", head=False, width=2.0)
     for name, gx in (("r", 1.9), ("z", 3.4)):
         arrow(ax, [(gx, y_bus), (gx, y_gate - _GATE_H / 2)], grey, f"path:to_{name}")
@@ -126,22 +160,56 @@ def draw_gru_cell(reset_after: bool = True, ax: Axes | None = None) -> Axes:
     _gate(ax, 7.8, y_cand, r"$\tanh$", "gate:n", w=1.2)
     arrow(ax, [(7.8, y_cand + _GATE_H / 2), (7.8, 3.68)], grey, "path:n")
     label(ax, 8.12, 2.6, "$n_t$", "label:n_t", fontsize=SMALL_PT + 1)
-    arrow(ax, [(1.2, -1.5 + 0.3), (1.2, -0.9), (7.8, -0.9), (7.8, y_cand - _GATE_H / 2)], blue, "path:x_cand",
-          width=2.0)
+    arrow(
+        ax,
+        [(1.2, -1.5 + 0.3), (1.2, -0.9), (7.8, -0.9), (7.8, y_cand - _GATE_H / 2)],
+        blue,
+        "path:x_cand",
+        width=2.0,
+    )
     label(ax, 6.2, -0.6, r"$W_{in} x_t + b_{in}$", "label:W_in", fontsize=SMALL_PT)
     arrow(ax, [(4.7, y_h), (4.7, y_cand)], orange, "path:h_cand", head=False, width=2.0)
     # r_t's path to the candidate.
     y_r = 2.95
     mul_x = 6.35 if reset_after else 5.25
     mat_x = 5.35 if reset_after else 6.35
-    arrow(ax, [(1.9, y_gate + _GATE_H / 2), (1.9, y_r), (mul_x, y_r), (mul_x, y_cand + 0.22)], grey, "path:r")
+    arrow(
+        ax,
+        [(1.9, y_gate + _GATE_H / 2), (1.9, y_r), (mul_x, y_r), (mul_x, y_cand + 0.22)],
+        grey,
+        "path:r",
+    )
     label(ax, 1.62, 2.75, "$r_t$", "label:r_t", fontsize=SMALL_PT + 1)
     op(ax, mul_x, y_cand, r"$\times$", "op:reset")
-    box(ax, mat_x, y_cand, "$W_{hn}$", "gate", "box:W_hn", w=0.9, h=0.5, fontsize=SMALL_PT)
+    box(
+        ax,
+        mat_x,
+        y_cand,
+        "$W_{hn}$",
+        "gate",
+        "box:W_hn",
+        w=0.9,
+        h=0.5,
+        fontsize=SMALL_PT,
+    )
     first, second = (mat_x, mul_x) if reset_after else (mul_x, mat_x)
-    half = {mat_x: 0.45, mul_x: 0.22}  # half-widths of the matrix box and the product circle
-    arrow(ax, [(4.7, y_cand), (first - half[first], y_cand)], orange, "path:h_to_first", width=2.0)
-    arrow(ax, [(first + half[first], y_cand), (second - half[second], y_cand)], grey, "path:first_to_second")
+    half = {
+        mat_x: 0.45,
+        mul_x: 0.22,
+    }  # half-widths of the matrix box and the product circle
+    arrow(
+        ax,
+        [(4.7, y_cand), (first - half[first], y_cand)],
+        orange,
+        "path:h_to_first",
+        width=2.0,
+    )
+    arrow(
+        ax,
+        [(first + half[first], y_cand), (second - half[second], y_cand)],
+        grey,
+        "path:first_to_second",
+    )
     arrow(ax, [(second + half[second], y_cand), (7.8 - 0.6, y_cand)], grey, "path:to_n")
     if reset_after:
         title = "reset after $W_{hn}$ (torch.nn, cuDNN)"
@@ -149,7 +217,14 @@ def draw_gru_cell(reset_after: bool = True, ax: Axes | None = None) -> Axes:
     else:
         title = "reset before $W_{hn}$ (Cho et al. 2014)"
         eq = r"$n_t = \tanh(W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn})$"
-    label(ax, 5.0, 6.45, r"$h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$", "label:eq_h", fontsize=SMALL_PT)
+    label(
+        ax,
+        5.0,
+        6.45,
+        r"$h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$",
+        "label:eq_h",
+        fontsize=SMALL_PT,
+    )
     label(ax, 5.0, -2.35, eq, "label:eq_n", fontsize=SMALL_PT)
     return finish(ax, -1.8, 11.8, -2.75, 7.0, title=title)
 
@@ -162,7 +237,10 @@ def draw_gru_cells() -> object:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 5.2))
     draw_gru_cell(True, left)
     draw_gru_cell(False, right)
-    for ax in (left, right):  # two cells side by side: larger labels, to read as well as one cell
+    for ax in (
+        left,
+        right,
+    ):  # two cells side by side: larger labels, to read as well as one cell
         for text in ax.texts:
             text.set_fontsize(text.get_fontsize() * 1.1)
     fig.tight_layout()

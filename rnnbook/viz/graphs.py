@@ -56,7 +56,9 @@ _ROW_Y = {"x": 0.0, "h": 1.6, "y": 3.2}  # centre heights of the three rows
 def _check_T(T: object) -> int:
     """``T`` as an int, or ``TypeError`` / ``ValueError`` naming what came."""
     if isinstance(T, bool) or not isinstance(T, numbers.Integral):
-        raise TypeError(f"T must be an int (the number of time steps), got {type(T).__name__} {T!r}")
+        raise TypeError(
+            f"T must be an int (the number of time steps), got {type(T).__name__} {T!r}"
+        )
     if T < 1:
         raise ValueError(f"T must be >= 1 (the number of time steps), got T={T}")
     return int(T)
@@ -68,40 +70,82 @@ def _merge_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
     if labels is not None:
         unknown = sorted(set(labels) - set(DEFAULT_LABELS))
         if unknown:
-            raise ValueError(f"labels has unknown keys {unknown}; allowed keys are {sorted(DEFAULT_LABELS)}")
+            raise ValueError(
+                f"labels has unknown keys {unknown}; allowed keys are {sorted(DEFAULT_LABELS)}"
+            )
         merged.update(labels)
     return merged
 
 
-
-
-def _box(ax: Axes, cx: float, cy: float, text: str, kind: str, gid: str, dashed: bool = False) -> None:
+def _box(
+    ax: Axes, cx: float, cy: float, text: str, kind: str, gid: str, dashed: bool = False
+) -> None:
     """A rounded box centred at ``(cx, cy)`` with a math-text label."""
     patch = FancyBboxPatch(
-        (cx - _BOX_W / 2, cy - _BOX_H / 2), _BOX_W, _BOX_H,
+        (cx - _BOX_W / 2, cy - _BOX_H / 2),
+        _BOX_W,
+        _BOX_H,
         boxstyle="round,pad=0.02,rounding_size=0.12",
-        facecolor=_BOX_COLOURS[kind], edgecolor="black", linewidth=1.2,
-        linestyle="--" if dashed else "-", zorder=2,
+        facecolor=_BOX_COLOURS[kind],
+        edgecolor="black",
+        linewidth=1.2,
+        linestyle="--" if dashed else "-",
+        zorder=2,
     )
     patch.set_gid(gid)
     ax.add_patch(patch)
-    ax.text(cx, cy, f"${text}$", ha="center", va="center", fontsize=13, zorder=3, gid=f"label:{gid}")
+    ax.text(
+        cx,
+        cy,
+        f"${text}$",
+        ha="center",
+        va="center",
+        fontsize=13,
+        zorder=3,
+        gid=f"label:{gid}",
+    )
 
 
-def _arrow(ax: Axes, points: list[tuple[float, float]], matrix: str, text: str,
-           text_xy: tuple[float, float], gid: str, ha: str = "left") -> None:
+def _arrow(
+    ax: Axes,
+    points: list[tuple[float, float]],
+    matrix: str,
+    text: str,
+    text_xy: tuple[float, float],
+    gid: str,
+    ha: str = "left",
+) -> None:
     """An arrow that applies ``matrix``, labelled at ``text_xy``.
 
     ``points`` is ``[start, end]`` for a straight arrow, or ``[start, c1, c2, end]`` for a
     cubic Bezier curve with control points ``c1`` and ``c2``.
     """
     colour = _ARROW_COLOURS[matrix]
-    codes = [Path.MOVETO, Path.LINETO] if len(points) == 2 else [Path.MOVETO] + [Path.CURVE4] * 3
-    patch = FancyArrowPatch(path=Path(points, codes), arrowstyle="-|>", mutation_scale=14,
-                            linewidth=1.6, color=colour, zorder=1)
+    codes = (
+        [Path.MOVETO, Path.LINETO]
+        if len(points) == 2
+        else [Path.MOVETO] + [Path.CURVE4] * 3
+    )
+    patch = FancyArrowPatch(
+        path=Path(points, codes),
+        arrowstyle="-|>",
+        mutation_scale=14,
+        linewidth=1.6,
+        color=colour,
+        zorder=1,
+    )
     patch.set_gid(gid)
     ax.add_patch(patch)
-    ax.text(*text_xy, f"${text}$", ha=ha, va="center", fontsize=11, color=colour, zorder=3, gid=f"label:{gid}")
+    ax.text(
+        *text_xy,
+        f"${text}$",
+        ha=ha,
+        va="center",
+        fontsize=11,
+        color=colour,
+        zorder=3,
+        gid=f"label:{gid}",
+    )
 
 
 def _finish(ax: Axes, xmin: float, xmax: float, ymin: float, ymax: float) -> Axes:
@@ -152,14 +196,33 @@ def draw_unrolled_rnn(
         cx = t * _DX
         _box(ax, cx, y_x, f"{sym['x']}_{{{t}}}", "x", f"box:x_{t}")
         _box(ax, cx, y_h, f"{sym['h']}_{{{t}}}", "h", f"box:h_{t}")
-        _arrow(ax, [(cx, y_x + half_h), (cx, y_h - half_h)], "W_xh", sym["W_xh"],
-               (cx + 0.08, (y_x + y_h) / 2), f"arrow:W_xh:{t}")
-        _arrow(ax, [(cx - _DX + half_w, y_h), (cx - half_w, y_h)], "W_hh", sym["W_hh"],
-               (cx - _DX / 2, y_h + 0.2), f"arrow:W_hh:{t}", ha="center")
+        _arrow(
+            ax,
+            [(cx, y_x + half_h), (cx, y_h - half_h)],
+            "W_xh",
+            sym["W_xh"],
+            (cx + 0.08, (y_x + y_h) / 2),
+            f"arrow:W_xh:{t}",
+        )
+        _arrow(
+            ax,
+            [(cx - _DX + half_w, y_h), (cx - half_w, y_h)],
+            "W_hh",
+            sym["W_hh"],
+            (cx - _DX / 2, y_h + 0.2),
+            f"arrow:W_hh:{t}",
+            ha="center",
+        )
         if show_outputs:
             _box(ax, cx, y_y, f"{sym['y']}_{{{t}}}", "y", f"box:y_{t}")
-            _arrow(ax, [(cx, y_h + half_h), (cx, y_y - half_h)], "W_hy", sym["W_hy"],
-                   (cx + 0.08, (y_h + y_y) / 2), f"arrow:W_hy:{t}")
+            _arrow(
+                ax,
+                [(cx, y_h + half_h), (cx, y_y - half_h)],
+                "W_hy",
+                sym["W_hy"],
+                (cx + 0.08, (y_h + y_y) / 2),
+                f"arrow:W_hy:{t}",
+            )
     top = (y_y if show_outputs else y_h) + half_h + 0.15
     return _finish(ax, -half_w - 0.15, T * _DX + half_w + 0.6, y_x - half_h - 0.15, top)
 
@@ -183,14 +246,31 @@ def draw_folded_rnn(
 
     _box(ax, 0.0, y_x, f"{sym['x']}_t", "x", "box:x_t")
     _box(ax, 0.0, y_h, f"{sym['h']}_t", "h", "box:h_t")
-    _arrow(ax, [(0.0, y_x + half_h), (0.0, y_h - half_h)], "W_xh", sym["W_xh"],
-           (0.08, (y_x + y_h) / 2), "arrow:W_xh")
+    _arrow(
+        ax,
+        [(0.0, y_x + half_h), (0.0, y_h - half_h)],
+        "W_xh",
+        sym["W_xh"],
+        (0.08, (y_x + y_h) / 2),
+        "arrow:W_xh",
+    )
     # The recurrent loop: out of the right side of h_t and back into it, bulging to the right.
-    loop = [(half_w, y_h + 0.15), (half_w + 0.9, y_h + 0.75), (half_w + 0.9, y_h - 0.75), (half_w, y_h - 0.15)]
+    loop = [
+        (half_w, y_h + 0.15),
+        (half_w + 0.9, y_h + 0.75),
+        (half_w + 0.9, y_h - 0.75),
+        (half_w, y_h - 0.15),
+    ]
     _arrow(ax, loop, "W_hh", sym["W_hh"], (half_w + 0.8, y_h), "arrow:W_hh")
     if show_outputs:
         _box(ax, 0.0, y_y, f"{sym['y']}_t", "y", "box:y_t")
-        _arrow(ax, [(0.0, y_h + half_h), (0.0, y_y - half_h)], "W_hy", sym["W_hy"],
-               (0.08, (y_h + y_y) / 2), "arrow:W_hy")
+        _arrow(
+            ax,
+            [(0.0, y_h + half_h), (0.0, y_y - half_h)],
+            "W_hy",
+            sym["W_hy"],
+            (0.08, (y_h + y_y) / 2),
+            "arrow:W_hy",
+        )
     top = (y_y if show_outputs else y_h) + half_h + 0.15
     return _finish(ax, -half_w - 0.15, half_w + 1.35, y_x - half_h - 0.15, top)

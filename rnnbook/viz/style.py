@@ -31,14 +31,29 @@ from matplotlib.path import Path
 
 #: Fill colour of each kind of box; the same symbol has the same colour in every figure.
 COLOURS: dict[str, str] = {
-    "x": "#dbe9f6", "h": "#fde0c5", "c": "#e6dcf3", "y": "#d9f0d3", "gate": "#fff3b0", "op": "#ffffff",
+    "x": "#dbe9f6",
+    "h": "#fde0c5",
+    "c": "#e6dcf3",
+    "y": "#d9f0d3",
+    "gate": "#fff3b0",
+    "op": "#ffffff",
     "ctx": "#e6dcf3",
 }
 #: Line colour of each path (the state's colour, darker).
-LINES: dict[str, str] = {"x": "#1f77b4", "h": "#d9731a", "c": "#7b4fb4", "y": "#2ca02c", "grad": "#c62828",
-                         "plain": "#444444"}
+LINES: dict[str, str] = {
+    "x": "#1f77b4",
+    "h": "#d9731a",
+    "c": "#7b4fb4",
+    "y": "#2ca02c",
+    "grad": "#c62828",
+    "plain": "#444444",
+}
 #: Colour of each matrix's arrows in the Elman graphs (equal colour = the same parameters).
-MATRIX_COLOURS: dict[str, str] = {"W_xh": "#1f77b4", "W_hh": "#d62728", "W_hy": "#2ca02c"}
+MATRIX_COLOURS: dict[str, str] = {
+    "W_xh": "#1f77b4",
+    "W_hh": "#d62728",
+    "W_hy": "#2ca02c",
+}
 
 MIN_FONT_PT = 11.0
 MAX_FIG_WIDTH_IN = 11.5
@@ -60,51 +75,135 @@ def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     return new_ax
 
 
-def box(ax: Axes, cx: float, cy: float, text: str, kind: str, gid: str, w: float = 0.9, h: float = 0.6,
-        dashed: bool = False, fontsize: float = LABEL_PT) -> None:
+def box(
+    ax: Axes,
+    cx: float,
+    cy: float,
+    text: str,
+    kind: str,
+    gid: str,
+    w: float = 0.9,
+    h: float = 0.6,
+    dashed: bool = False,
+    fontsize: float = LABEL_PT,
+) -> None:
     """A rounded box of ``kind``'s colour centred at ``(cx, cy)``, labelled with math text ``text``."""
-    patch = FancyBboxPatch((cx - w / 2, cy - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.12",
-                           facecolor=COLOURS[kind], edgecolor="black", linewidth=1.2,
-                           linestyle="--" if dashed else "-", zorder=2)
+    patch = FancyBboxPatch(
+        (cx - w / 2, cy - h / 2),
+        w,
+        h,
+        boxstyle="round,pad=0.02,rounding_size=0.12",
+        facecolor=COLOURS[kind],
+        edgecolor="black",
+        linewidth=1.2,
+        linestyle="--" if dashed else "-",
+        zorder=2,
+    )
     patch.set_gid(gid)
     ax.add_patch(patch)
-    ax.text(cx, cy, text, ha="center", va="center", fontsize=fontsize, zorder=3, gid=f"label:{gid}")
+    ax.text(
+        cx,
+        cy,
+        text,
+        ha="center",
+        va="center",
+        fontsize=fontsize,
+        zorder=3,
+        gid=f"label:{gid}",
+    )
 
 
 def op(ax: Axes, cx: float, cy: float, text: str, gid: str, r: float = 0.22) -> None:
     """A circle for an element-wise operation, labelled ``text`` (``$\\times$``, ``$+$``, ``$1-$``)."""
-    patch = Circle((cx, cy), r, facecolor=COLOURS["op"], edgecolor="black", linewidth=1.2, zorder=4)
+    patch = Circle(
+        (cx, cy), r, facecolor=COLOURS["op"], edgecolor="black", linewidth=1.2, zorder=4
+    )
     patch.set_gid(gid)
     ax.add_patch(patch)
-    ax.text(cx, cy, text, ha="center", va="center", fontsize=SMALL_PT, zorder=5, gid=f"label:{gid}")
+    ax.text(
+        cx,
+        cy,
+        text,
+        ha="center",
+        va="center",
+        fontsize=SMALL_PT,
+        zorder=5,
+        gid=f"label:{gid}",
+    )
 
 
-def arrow(ax: Axes, points: Sequence[tuple[float, float]], colour: str, gid: str, style: str = "-|>",
-          width: float = 1.6, dashed: bool = False, head: bool = True) -> None:
+def arrow(
+    ax: Axes,
+    points: Sequence[tuple[float, float]],
+    colour: str,
+    gid: str,
+    style: str = "-|>",
+    width: float = 1.6,
+    dashed: bool = False,
+    head: bool = True,
+) -> None:
     """A polyline (or, with four points and ``curve``, a Bezier) arrow through ``points``."""
     codes = [Path.MOVETO] + [Path.LINETO] * (len(points) - 1)
-    patch = FancyArrowPatch(path=Path(list(points), codes), arrowstyle=style if head else "-", mutation_scale=14,
-                            linewidth=width, color=colour, linestyle="--" if dashed else "-", zorder=1,
-                            shrinkA=0, shrinkB=0)
+    patch = FancyArrowPatch(
+        path=Path(list(points), codes),
+        arrowstyle=style if head else "-",
+        mutation_scale=14,
+        linewidth=width,
+        color=colour,
+        linestyle="--" if dashed else "-",
+        zorder=1,
+        shrinkA=0,
+        shrinkB=0,
+    )
     patch.set_gid(gid)
     ax.add_patch(patch)
 
 
-def curve(ax: Axes, points: Sequence[tuple[float, float]], colour: str, gid: str, dashed: bool = False) -> None:
+def curve(
+    ax: Axes,
+    points: Sequence[tuple[float, float]],
+    colour: str,
+    gid: str,
+    dashed: bool = False,
+) -> None:
     """A cubic Bezier arrow: ``[start, control 1, control 2, end]``."""
-    patch = FancyArrowPatch(path=Path(list(points), [Path.MOVETO] + [Path.CURVE4] * 3), arrowstyle="-|>",
-                            mutation_scale=14, linewidth=1.6, color=colour, linestyle="--" if dashed else "-",
-                            zorder=1)
+    patch = FancyArrowPatch(
+        path=Path(list(points), [Path.MOVETO] + [Path.CURVE4] * 3),
+        arrowstyle="-|>",
+        mutation_scale=14,
+        linewidth=1.6,
+        color=colour,
+        linestyle="--" if dashed else "-",
+        zorder=1,
+    )
     patch.set_gid(gid)
     ax.add_patch(patch)
 
 
-def label(ax: Axes, x: float, y: float, text: str, gid: str, colour: str = "black", fontsize: float = SMALL_PT,
-          ha: str = "center", va: str = "center") -> None:
-    ax.text(x, y, text, ha=ha, va=va, fontsize=fontsize, color=colour, zorder=6, gid=gid)
+def label(
+    ax: Axes,
+    x: float,
+    y: float,
+    text: str,
+    gid: str,
+    colour: str = "black",
+    fontsize: float = SMALL_PT,
+    ha: str = "center",
+    va: str = "center",
+) -> None:
+    ax.text(
+        x, y, text, ha=ha, va=va, fontsize=fontsize, color=colour, zorder=6, gid=gid
+    )
 
 
-def finish(ax: Axes, xmin: float, xmax: float, ymin: float, ymax: float, title: str | None = None) -> Axes:
+def finish(
+    ax: Axes,
+    xmin: float,
+    xmax: float,
+    ymin: float,
+    ymax: float,
+    title: str | None = None,
+) -> Axes:
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal")

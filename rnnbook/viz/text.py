@@ -43,7 +43,9 @@ def draw_text_activations(
     if not isinstance(text, str) or not text:
         raise ValueError("text must be a non-empty string")
     if vals.shape != (len(text),):
-        raise ValueError(f"values must have one entry per character, shape ({len(text)},), got {vals.shape}")
+        raise ValueError(
+            f"values must have one entry per character, shape ({len(text)},), got {vals.shape}"
+        )
     if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 1:
         raise ValueError(f"width must be an int >= 1, got {width!r}")
     if not vmin < vmax:
@@ -62,11 +64,26 @@ def draw_text_activations(
     rows = positions[-1][0] + 1
     ax = _new_axes(ax, figsize=(0.105 * width + 0.2, 0.17 * rows + 0.2))
     for i, (char, (r, c)) in enumerate(zip(text, positions)):
-        cell = Rectangle((c, -r - 1), 1, 1, facecolor=colour(norm(vals[i])), edgecolor="none", gid=f"char:{i}")
+        cell = Rectangle(
+            (c, -r - 1),
+            1,
+            1,
+            facecolor=colour(norm(vals[i])),
+            edgecolor="none",
+            gid=f"char:{i}",
+        )
         ax.add_patch(cell)
         if not char.isspace():
-            ax.text(c + 0.5, -r - 0.5, char, ha="center", va="center", fontsize=fontsize, family="monospace",
-                    gid=f"glyph:{i}")
+            ax.text(
+                c + 0.5,
+                -r - 0.5,
+                char,
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                family="monospace",
+                gid=f"glyph:{i}",
+            )
     ax.set_xlim(0, width)
     ax.set_ylim(-rows, 0)
     ax.axis("off")
