@@ -10,6 +10,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+#: The recurrent cells that both backends implement, as the ``cell=`` arguments and the CLI's
+#: ``--cell`` name them. Every test that runs over all cells takes this list, so a new cell is
+#: added here once (and to the package's registries), not in each test file.
+CELLS = ("rnn", "lstm", "gru")
+#: The same cells as the layer classes of ``rnnbook.numpy``, ``rnnbook.torch`` and ``torch.nn``.
+LAYER_NAMES = tuple(cell.upper() for cell in CELLS)
+
 
 @dataclass
 class Result:

@@ -6,6 +6,7 @@ import torch
 
 import rnnbook.numpy as rnp
 import rnnbook.torch as rtorch
+from conftest import LAYER_NAMES
 
 # (description, input shape, hx shape or None, pattern the message must contain)
 SHAPE_CASES = [
@@ -60,7 +61,7 @@ def _layer(backend, name):
     ), lambda s: torch.zeros(s, dtype=torch.float64)
 
 
-@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("name", LAYER_NAMES)
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 @pytest.mark.parametrize(
     "what, x_shape, hx_shape, pattern", SHAPE_CASES, ids=[c[0] for c in SHAPE_CASES]
@@ -95,7 +96,7 @@ def test_batch_first_names_its_layout():
         layer.forward(np.zeros((2, 5, 7)))
 
 
-@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("name", LAYER_NAMES)
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_both_backends_reject_nan_and_inf(backend, name, bad):

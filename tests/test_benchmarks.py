@@ -11,11 +11,12 @@ from torch.utils.flop_counter import FlopCounterMode
 import rnnbook.torch as rtorch
 from benchmarks import core, report
 from benchmarks.run import main as run_main
+from conftest import LAYER_NAMES
 
 matplotlib.use("Agg")
 
 
-@pytest.mark.parametrize("cell", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("cell", LAYER_NAMES)
 @pytest.mark.parametrize("sizes", [(2, 3, 4, 5), (3, 5, 7, 2)])
 def test_matmul_flops_equals_torchs_count_of_a_training_step(cell, sizes):
     # An independent count: torch's FlopCounterMode adds up every mm/addmm that autograd runs,
@@ -232,7 +233,7 @@ def test_fused_step_trains_the_same_lstm(monkeypatch):
 
 
 @pytest.mark.parametrize("library", ["numpy", "torch"])
-@pytest.mark.parametrize("cell", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("cell", LAYER_NAMES)
 def test_matmul_floor_does_exactly_the_training_steps_products(library, cell):
     # Count 2 m n k for every product the floor runs: the total must be matmul_flops, and the
     # number of products 2 T + 4 (NumPy: one dL/dW_hh product) or 3 T + 3 (torch: one per step).

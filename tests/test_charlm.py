@@ -8,12 +8,12 @@ import torch
 
 import rnnbook.numpy as rnp
 import rnnbook.torch as rtorch
+from conftest import CELLS
 from rnnbook.data import Vocabulary
 from rnnbook.lm import perplexity, sample
 from rnnbook.numpy import numerical_gradient, relative_error
 
 # The cells both backends provide (LSTM and GRU join as soon as the modules export them).
-CELLS = ["rnn", "lstm", "gru"]
 
 
 def _pair(cell, vocab_size=7, hidden=5, layers=1, seed=0):

@@ -5,6 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
+import rnnbook.numpy as rnp
+from conftest import LAYER_NAMES
 from rnnbook.numpy import (
     GRU,
     LSTM,
@@ -14,6 +16,7 @@ from rnnbook.numpy import (
     relative_error,
 )
 
+LAYERS = [getattr(rnp, name) for name in LAYER_NAMES]  # RNN, LSTM, GRU
 TOL = 1e-6  # the issue's bound; observed errors are around 1e-9 (finite-difference noise at eps=1e-6)
 
 CASES = [
@@ -63,7 +66,7 @@ def test_backward_matches_finite_differences(cls, T, N, d_x, d_h, kwargs):
     assert errors[worst] <= TOL, f"{worst}: relative error {errors[worst]:.2e}"
 
 
-@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+@pytest.mark.parametrize("cls", LAYERS, ids=LAYER_NAMES)
 def test_unbatched_input_gradients(cls):
     layer = cls(3, 4, num_layers=2, bidirectional=True, seed=2)
     x = np.random.default_rng(3).standard_normal((5, 3))
@@ -126,7 +129,7 @@ def test_grads_keys_and_shapes_match_params(nonlinearity, bidirectional):
     }
 
 
-@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+@pytest.mark.parametrize("cls", LAYERS, ids=LAYER_NAMES)
 def test_state_grads_equal_the_initial_state_gradient_of_the_remaining_sequence(cls):
     """dL/dh_t (and dL/dc_t) from later steps equals d_hx of a run on x[t+1:] started from the state at t.
 

@@ -6,8 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import rnnbook.torch as rt  # noqa: E402
-
-CELLS = ("rnn", "lstm", "gru")
+from conftest import CELLS  # noqa: E402
 
 
 def _pair(cell, seed, **kwargs):

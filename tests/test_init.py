@@ -6,6 +6,7 @@ import torch
 
 import rnnbook.numpy as rnp
 import rnnbook.torch as rtorch
+from conftest import LAYER_NAMES
 from rnnbook.init import (
     forget_gate_bias_,
     identity_recurrent_,
@@ -33,7 +34,7 @@ def _hh_blocks(layer):
             yield from (w[k * 5 : (k + 1) * 5] for k in range(w.shape[0] // 5))
 
 
-@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("name", LAYER_NAMES)
 def test_scale_sets_the_largest_singular_value(name):
     for layer in _layers(name, num_layers=2, bidirectional=True):
         scale_recurrent_(layer, 1.7)
@@ -44,7 +45,7 @@ def test_scale_sets_the_largest_singular_value(name):
         )
 
 
-@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("name", LAYER_NAMES)
 def test_orthogonal_blocks(name):
     for layer in _layers(name):
         orthogonal_recurrent_(layer, gain=0.9, seed=3)

@@ -16,12 +16,11 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import rnnbook.numpy as rnp
 import rnnbook.torch as rtorch
-from conftest import Result, assert_results_close
+from conftest import LAYER_NAMES, Result, assert_results_close
 from rnnbook.numpy import check_layer_gradients
 
-CELLS = ["RNN", "LSTM", "GRU"]
 LAYOUTS = list(itertools.product([1, 2], [False, True]))  # num_layers, bidirectional
-CASES = [(name, *layout) for name, layout in itertools.product(CELLS, LAYOUTS)]
+CASES = [(name, *layout) for name, layout in itertools.product(LAYER_NAMES, LAYOUTS)]
 IDS = [f"{n}-L{L}-{'bi' if bi else 'uni'}" for n, L, bi in CASES]
 
 
@@ -153,7 +152,7 @@ def _numpy_and_torch(name, d_x, d_h, **kwargs):
     return layer, ours
 
 
-@pytest.mark.parametrize("name", CELLS)
+@pytest.mark.parametrize("name", LAYER_NAMES)
 def test_garbage_after_the_length_changes_nothing(name):
     """Zeros or huge random values on padded steps (and in d_output there): identical results, both backends."""
     layer, ours = _numpy_and_torch(name, 3, 4, num_layers=2, bidirectional=True)
@@ -182,7 +181,7 @@ def test_garbage_after_the_length_changes_nothing(name):
         assert not np.any(b.d_x[np.broadcast_to(pad, b.d_x.shape)])
 
 
-@pytest.mark.parametrize("name", CELLS)
+@pytest.mark.parametrize("name", LAYER_NAMES)
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_padded_batch_equals_sequences_run_one_by_one(name, backend):
     """Each sequence alone, unpadded and unbatched, gives its column of the padded batch's results."""
@@ -213,7 +212,7 @@ def test_padded_batch_equals_sequences_run_one_by_one(name, backend):
         np.testing.assert_allclose(g, whole.grads[k], rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", CELLS)
+@pytest.mark.parametrize("name", LAYER_NAMES)
 def test_full_lengths_equal_no_lengths(name):
     layer = getattr(rnp, name)(
         3, 4, num_layers=2, bidirectional=True, batch_first=True, seed=0

@@ -3,10 +3,11 @@
 import pytest
 import torch
 
+from conftest import CELLS
 from rnnbook.torch import SequenceModel
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_last_readout_uses_the_final_state_of_each_direction(cell, bidirectional):
     torch.manual_seed(0)

@@ -13,6 +13,7 @@ import torch
 import rnnbook.numpy as rnp
 import rnnbook.torch as rtorch
 from conftest import (
+    LAYER_NAMES,
     assert_results_close,
     random_case,
     run_numpy_layer,
@@ -106,7 +107,7 @@ def test_torch_matches_torch_nn(
     assert_results_close(got, want, ATOL[dtype])
 
 
-@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("name", LAYER_NAMES)
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_unbatched_input_matches_torch_nn(name, bidirectional):
     case = random_case(
@@ -135,7 +136,7 @@ def test_unbatched_input_matches_torch_nn(name, bidirectional):
     )
 
 
-@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("name", LAYER_NAMES)
 @pytest.mark.parametrize("bias", [True, False])
 def test_parameter_names_and_shapes_match_torch_nn(name, bias):
     kwargs = dict(num_layers=3, bidirectional=True, bias=bias)
@@ -159,7 +160,7 @@ def test_gru_has_three_quarters_of_an_lstms_parameters():
         assert 4 * count(rnp.GRU(d_x, d_h)) == 3 * count(rnp.LSTM(d_x, d_h))
 
 
-@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("name", LAYER_NAMES)
 def test_weights_round_trip_between_backends(name):
     ours = getattr(rtorch, name)(3, 4, num_layers=2, dtype=torch.float64)
     layer = getattr(rnp, name)(3, 4, num_layers=2)
@@ -172,7 +173,7 @@ def test_weights_round_trip_between_backends(name):
     torch.testing.assert_close(back(x)[0], ours(x)[0], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("name", LAYER_NAMES)
 def test_default_initialisation_is_uniform_in_torch_nn_bounds(name):
     layer = getattr(rnp, name)(10, 16, seed=0)
     bound = 1 / np.sqrt(16)

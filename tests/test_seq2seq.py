@@ -8,6 +8,7 @@ import torch
 
 import rnnbook.numpy as rnp
 import rnnbook.torch as rtorch
+from conftest import CELLS
 from rnnbook.numpy import (
     AdditiveAttention,
     masked_softmax,
@@ -556,7 +557,7 @@ def test_bad_training_input_raises_clear_errors(backend):
         loss(src, lengths, tgt_in, tgt_out, np.ones((3, 4), dtype=bool))
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "minGRU"])
+@pytest.mark.parametrize("cell", [*CELLS, "minGRU"])
 def test_constructor_checks(cell):
     if cell == "minGRU":
         with pytest.raises(

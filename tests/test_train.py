@@ -6,12 +6,11 @@ import torch
 
 import rnnbook.numpy as rnp
 import rnnbook.torch as rtorch
+from conftest import CELLS
 from rnnbook.checkpoint import checkpoint_info, load_checkpoint, save_checkpoint
 from rnnbook.data import Vocabulary, batchify, bptt_windows, split_train_val
 from rnnbook.numpy.optim import SGD, Adagrad, Adam, clip_grad_norm, snap_to_float32
 from rnnbook.train import History, TrainState, evaluate, train
-
-CELLS = ["rnn", "lstm", "gru"]
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 12
 VOCAB = Vocabulary(TEXT)
