@@ -7,7 +7,7 @@ Examples::
     python -m rnnbook train --resume runs/my.ckpt --steps 1000   # continue exactly, on my.txt
 
 The bundled corpus is the Python reference manual's text that ships with Python
-(:func:`rnnbook.data.load_corpus`). A checkpoint records the text it was trained on (path,
+(:func:`rnnbook.data.text.load_corpus`). A checkpoint records the text it was trained on (path,
 length and SHA-256), and ``--resume`` continues on that text, or refuses when it is missing or
 changed.
 
@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from .checkpoint import remove_stale_temporaries
-from .data import Vocabulary, load_corpus, read_text, split_train_val
+from .data.text import Vocabulary, load_corpus, read_text, split_train_val
+from .training.checkpoint import remove_stale_temporaries
 
 __all__ = ["main", "build_parser"]
 
@@ -482,7 +482,7 @@ def _set_lr(optimizer: Any, lr: float) -> None:
 
 def _resume(args: argparse.Namespace, model: Any, optimizer: Any) -> dict[str, Any]:
     """Load ``--resume`` into the model and optimiser."""
-    from .checkpoint import load_checkpoint
+    from .training.checkpoint import load_checkpoint
 
     loaded = load_checkpoint(args.resume, model, optimizer)
     if args.lr is not None:  # an explicit --lr overrides the checkpoint's
@@ -493,10 +493,10 @@ def _resume(args: argparse.Namespace, model: Any, optimizer: Any) -> dict[str, A
 def _progress_printer(args: argparse.Namespace, out: Any) -> Any:
     """The ``on_eval`` callback: one line per validation, printed as it happens (above a progress bar
     if one is shown), so a log file or a pipe sees progress too."""
-    from .lm import perplexity
+    from .training.metrics import perplexity
 
     def report(history: Any) -> None:
-        step, loss = history.val_steps[-1], history.val_loss[-1]
+        step, loss = history.eval_steps[-1], history.eval_loss[-1]
         line = f"step {step:>6}: validation loss {loss:.4f} nats/char, perplexity {perplexity(loss):.3f}"
         if args.save:
             line += " (saved)"
@@ -548,9 +548,10 @@ def _init_distributed(device: str) -> None:
 
 def _train_command(args: argparse.Namespace, out: Any) -> int:
     """``train``: check everything, then data, model, optional resume, the loop, the report and a sample."""
-    from .checkpoint import checkpoint_info
-    from .lm import perplexity, sample
-    from .train import TrainingDiverged, train
+    from .analysis.language import sample
+    from .training.checkpoint import checkpoint_info
+    from .training.lm import TrainingDiverged, train
+    from .training.metrics import perplexity
 
     info = checkpoint_info(args.resume) if args.resume else None
     if info is not None and (
@@ -647,7 +648,7 @@ def _train_command(args: argparse.Namespace, out: Any) -> int:
     def on_eval(history: Any) -> None:
         nonlocal saved_step
         if args.save:
-            saved_step = history.val_steps[-1]
+            saved_step = history.eval_steps[-1]
         report(history)
 
     try:
@@ -688,7 +689,8 @@ def _train_command(args: argparse.Namespace, out: Any) -> int:
         print(f"interrupted; {where}", file=sys.stderr)
         return 130
     print(
-        f"final validation perplexity: {perplexity(history.val_loss[-1]):.3f}", file=out
+        f"final validation perplexity: {perplexity(history.eval_loss[-1]):.3f}",
+        file=out,
     )
     if args.save:
         print(f"checkpoint saved to {args.save}", file=out)

@@ -146,7 +146,7 @@ def with_forget_gate_bias(build: Callable[[], Any], value: float = 1.0) -> Any:
     The layer is the model's ``rnn`` attribute (as in :class:`rnnbook.torch.SequenceModel`) or
     the built object itself. With ``build`` a class or ``functools.partial``,
     ``functools.partial(with_forget_gate_bias, build, 1.0)`` is a picklable builder, so
-    :func:`rnnbook.fit.fit_seeds` and :func:`rnnbook.fit.fit_many` can train such models in
+    :func:`rnnbook.training.supervised.fit_seeds` and :func:`rnnbook.training.supervised.fit_many` can train such models in
     worker processes.
     """
     model = build()

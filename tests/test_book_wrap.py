@@ -1,8 +1,8 @@
-"""rnnbook.book.hard_wrap: long lines cut at the width, nothing else changed."""
+"""rnnbook.book.display.hard_wrap: long lines cut at the width, nothing else changed."""
 
 import pytest
 
-from rnnbook.book import hard_wrap
+from rnnbook.book.display import hard_wrap
 
 
 def test_cuts_long_lines_only():

@@ -9,9 +9,10 @@ import torch
 import rnnbook.numpy as rnp
 import rnnbook.torch as rtorch
 from conftest import CELLS
-from rnnbook.data import Vocabulary
-from rnnbook.lm import perplexity, sample
+from rnnbook.analysis.language import sample
+from rnnbook.data.text import Vocabulary
 from rnnbook.numpy import numerical_gradient, relative_error
+from rnnbook.training.metrics import perplexity
 
 # The cells both backends provide (LSTM and GRU join as soon as the modules export them).
 

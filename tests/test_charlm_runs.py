@@ -1,5 +1,5 @@
-"""Character-model runs in worker processes (rnnbook.train.CharRun / train_charmodel / train_charmodels),
-bits per character, and the hidden states read for interpretable units (rnnbook.lm.hidden_states)."""
+"""Character-model runs in worker processes (rnnbook.training.lm.CharRun / train_charmodel / train_charmodels),
+bits per character, and the hidden states read for interpretable units (rnnbook.analysis.language.hidden_states)."""
 
 import math
 
@@ -10,15 +10,16 @@ torch = pytest.importorskip("torch")
 
 import rnnbook.numpy as rnp  # noqa: E402
 import rnnbook.torch as rt  # noqa: E402
-from rnnbook.data import Vocabulary  # noqa: E402
-from rnnbook.lm import bits_per_char, hidden_states, perplexity  # noqa: E402
-from rnnbook.train import (  # noqa: E402
+from rnnbook.analysis.language import hidden_states  # noqa: E402
+from rnnbook.data.text import Vocabulary  # noqa: E402
+from rnnbook.training.lm import (  # noqa: E402
     CharRun,
     build_charmodel,
     train,
     train_charmodel,
     train_charmodels,
 )
+from rnnbook.training.metrics import bits_per_char, perplexity  # noqa: E402
 
 TEXT = "the cat sat on the mat; a cat and a rat. " * 12
 
@@ -92,8 +93,8 @@ def test_train_charmodel_is_the_seeded_train_call(optimizer, opt_cls, extra):
     )
     assert result.history.train_loss == history.train_loss
     assert (
-        result.history.val_steps == [2, 4]
-        and result.history.val_loss == history.val_loss
+        result.history.eval_steps == [2, 4]
+        and result.history.eval_loss == history.eval_loss
     )
     for name, p in model.state_dict().items():
         assert torch.equal(result.state_dict[name], p), name
@@ -112,12 +113,12 @@ def test_train_charmodels_same_in_one_or_two_processes():
     assert list(one) == list(runs) == list(two)
     for key in runs:
         (m1, r1), (m2, r2) = one[key], two[key]
-        assert r1.history.val_loss == r2.history.val_loss
+        assert r1.history.eval_loss == r2.history.eval_loss
         for (name, p), q in zip(m1.named_parameters(), m2.parameters()):
             assert torch.equal(p, q), name
         assert m1.cell == key[0] and m1.impl == "torch.nn"
     # Seeds give different starts, hence different runs.
-    assert one[("rnn", 0)][1].history.val_loss != one[("rnn", 1)][1].history.val_loss
+    assert one[("rnn", 0)][1].history.eval_loss != one[("rnn", 1)][1].history.eval_loss
 
 
 def test_init_state_continues_from_given_weights():
@@ -171,7 +172,7 @@ def test_hidden_states_numpy():
 
 
 def test_submit_charmodels_gives_what_train_charmodels_gives():
-    from rnnbook.train import submit_charmodels
+    from rnnbook.training.lm import submit_charmodels
 
     runs = {seed: _run(cell="gru", seed=seed, num_layers=1) for seed in (0, 1, 2)}
     pending = submit_charmodels(runs, processes=2)
@@ -179,7 +180,7 @@ def test_submit_charmodels_gives_what_train_charmodels_gives():
     done = pending.result()
     assert list(done) == list(runs)
     for key in runs:
-        assert done[key][1].history.val_loss == direct[key][1].history.val_loss
+        assert done[key][1].history.eval_loss == direct[key][1].history.eval_loss
         for (name, p), q in zip(
             done[key][0].named_parameters(), direct[key][0].parameters()
         ):

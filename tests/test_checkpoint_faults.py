@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 import rnnbook.numpy as rnp
-from rnnbook.checkpoint import (
+from rnnbook.data.text import Vocabulary, split_train_val
+from rnnbook.numpy.optim import Adam
+from rnnbook.training.checkpoint import (
     CheckpointError,
     checkpoint_info,
     load_checkpoint,
     save_checkpoint,
 )
-from rnnbook.data import Vocabulary, split_train_val
-from rnnbook.numpy.optim import Adam
-from rnnbook.train import train
+from rnnbook.training.lm import train
 
 TEXT = "the quick brown fox jumps over the lazy dog. " * 20
 VOCAB = Vocabulary(TEXT)

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from rnnbook.checkpoint import checkpoint_info
 from rnnbook.cli import main
+from rnnbook.training.checkpoint import checkpoint_info
 
 TINY = [
     "--hidden",

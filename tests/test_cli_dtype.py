@@ -2,7 +2,7 @@
 
 import pytest
 
-import rnnbook.train as rtrain
+import rnnbook.training.lm as rtrain
 from rnnbook.cli import main
 
 TINY = [

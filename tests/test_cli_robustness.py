@@ -11,8 +11,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from rnnbook.checkpoint import checkpoint_info, remove_stale_temporaries
 from rnnbook.cli import main
+from rnnbook.training.checkpoint import checkpoint_info, remove_stale_temporaries
 
 TINY = [
     "--hidden",

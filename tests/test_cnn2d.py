@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import rnnbook.torch as rt  # noqa: E402
-from rnnbook.fit import fit  # noqa: E402
+from rnnbook.training.supervised import fit  # noqa: E402
 
 F64 = torch.float64
 

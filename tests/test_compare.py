@@ -1,4 +1,4 @@
-"""rnnbook.compare: each measurement checked against an independent computation."""
+"""rnnbook.analysis.compare: each measurement checked against an independent computation."""
 
 import math
 
@@ -7,18 +7,17 @@ import pytest
 import torch
 
 import rnnbook.torch as rt
-from rnnbook.compare import (
-    count_parameters,
+from rnnbook.analysis.compare import (
     input_gradient_norms,
     lag_profile,
     loglog_slope,
-    markdown_table,
     pca_project,
     reach,
     sequential_steps,
     smallest_passing,
-    time_training_step,
 )
+from rnnbook.analysis.cost import count_parameters, time_training_step
+from rnnbook.book.display import markdown_table
 
 F64 = torch.float64
 
@@ -219,7 +218,7 @@ def test_markdown_table():
 
 
 def test_torch_nn_reference_model_reads_the_last_step():
-    from rnnbook.compare import TorchNNModel
+    from rnnbook.analysis.cost import TorchNNModel
 
     torch.manual_seed(0)
     model = TorchNNModel("lstm", 3, 5, 2)

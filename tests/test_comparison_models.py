@@ -13,9 +13,9 @@ import torch
 
 import rnnbook.numpy as rn
 import rnnbook.torch as rt
-from rnnbook.fit import fit
-from rnnbook.tasks import SELECTIVE_RECALL, selective_copy
+from rnnbook.data.synthetic import SELECTIVE_RECALL, selective_copy
 from rnnbook.torch.minimal import g, log_g
+from rnnbook.training.supervised import fit
 
 F64 = torch.float64
 

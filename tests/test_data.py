@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnbook.data import (
+from rnnbook.data.text import (
     UNK,
     Vocabulary,
     batchify,

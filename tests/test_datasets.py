@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnbook.datasets import (
+from rnnbook.data.recordings import (
     SERIES,
     Normalization,
     chronological_split,

@@ -15,9 +15,9 @@ import pytest
 torch = pytest.importorskip("torch")
 import torch.distributed as dist  # noqa: E402
 
-from rnnbook.checkpoint import checkpoint_info  # noqa: E402
 from rnnbook.cli import main  # noqa: E402
-from rnnbook.data import Vocabulary, load_corpus, split_train_val  # noqa: E402
+from rnnbook.data.text import Vocabulary, load_corpus, split_train_val  # noqa: E402
+from rnnbook.training.checkpoint import checkpoint_info  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not dist.is_available(), reason="torch.distributed is not available"
@@ -38,7 +38,7 @@ def _model_and_optimizer():
 
 
 def _single_process():
-    from rnnbook.train import train
+    from rnnbook.training.lm import train
 
     model, opt = _model_and_optimizer()
     history = train(model, TRAIN, VAL, optimizer=opt, **LOOP)
@@ -52,7 +52,7 @@ def _worker(rank, world, port, out):
     try:
         from torch.nn.parallel import DistributedDataParallel
 
-        from rnnbook.train import train
+        from rnnbook.training.lm import train
 
         model, opt = _model_and_optimizer()
         history = train(
@@ -63,7 +63,7 @@ def _worker(rank, world, port, out):
                 {
                     "train_loss": history.train_loss,
                     "grad_norm": history.grad_norm,
-                    "val_loss": history.val_loss,
+                    "val_loss": history.eval_loss,
                     "hidden": history.state.hidden,
                     "params": model.state_dict(),
                 },
@@ -92,7 +92,7 @@ def test_two_processes_give_the_loss_curve_of_one(tmp_path):
         got["train_loss"], history.train_loss, rtol=1e-11, atol=0
     )
     np.testing.assert_allclose(got["grad_norm"], history.grad_norm, rtol=1e-10, atol=0)
-    np.testing.assert_allclose(got["val_loss"], history.val_loss, rtol=1e-11, atol=0)
+    np.testing.assert_allclose(got["val_loss"], history.eval_loss, rtol=1e-11, atol=0)
     for name, value in params.items():
         torch.testing.assert_close(
             got["params"][name], value, rtol=1e-10, atol=1e-12, msg=name

@@ -1,9 +1,9 @@
-"""rnnbook.exercises: the reference solutions pass, and typical wrong answers fail with a precise message."""
+"""rnnbook.book.exercises: the reference solutions pass, and typical wrong answers fail with a precise message."""
 
 import numpy as np
 import pytest
 
-from rnnbook import exercises as ex
+from rnnbook.book import exercises as ex
 
 # ----------------------------------------------------------------------------- right answers
 

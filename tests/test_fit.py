@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.fit import evaluate_task, fit, task_loss
-from rnnbook.tasks import adding_problem
+from rnnbook.data.synthetic import adding_problem
 from rnnbook.torch import SequenceModel
 from rnnbook.torch.utils import snap_to_float32_
+from rnnbook.training.supervised import evaluate_task, fit, task_loss
 
 
 def _adding_model(seed=0):
@@ -60,8 +60,8 @@ def test_fit_learns_the_adding_problem_and_evaluates():
         seed=0,
     )
     assert history.eval_steps == [100, 200, 300]
-    # Always predicting 1 scores 1/6 (rnnbook.tasks); a model that learned to add must do far better on held-out data.
-    from rnnbook.tasks import adding_problem_baseline_mse
+    # Always predicting 1 scores 1/6 (rnnbook.data.synthetic); a model that learned to add must do far better on held-out data.
+    from rnnbook.data.synthetic import adding_problem_baseline_mse
 
     assert history.eval_loss[-1] < 0.2 * adding_problem_baseline_mse()
     assert history.eval_loss[-1] == pytest.approx(
@@ -127,7 +127,7 @@ class _NoisyAdam(torch.optim.Adam):
 
 
 def _train_with_noise(noise, snap):
-    from rnnbook.gradients import initialised_model
+    from rnnbook.analysis.gradients import initialised_model
 
     x, y = adding_problem(1024, 10, seed=0)
     torch.manual_seed(1)

@@ -1,4 +1,4 @@
-"""rnnbook.gradients: the one-unit RNN's loss surface and descent on it, SGD traces per parameter,
+"""rnnbook.analysis.gradients: the one-unit RNN's loss surface and descent on it, SGD traces per parameter,
 models with a named recurrent initialisation."""
 
 import functools
@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.fit import fit
-from rnnbook.gradients import (
+from rnnbook.analysis.gradients import (
     BOOK_SYMBOLS,
     descend,
     initialised_model,
@@ -17,9 +16,10 @@ from rnnbook.gradients import (
     trace_many,
     trace_sgd,
 )
+from rnnbook.data.synthetic import adding_problem
 from rnnbook.init import spectral_norms
-from rnnbook.tasks import adding_problem
 from rnnbook.torch.utils import snap_to_float32_
+from rnnbook.training.supervised import fit
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""rnnbook.parallel.parallel_map and rnnbook.fit.fit_seeds: the results do not depend on the process count."""
+"""rnnbook.training.parallel.parallel_map and rnnbook.training.supervised.fit_seeds: the results do not depend on the process count."""
 
 import functools
 import math
@@ -9,9 +9,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import rnnbook.torch as rt  # noqa: E402
-from rnnbook.fit import fit_seeds  # noqa: E402
-from rnnbook.parallel import default_processes, parallel_map  # noqa: E402
-from rnnbook.tasks import adding_problem  # noqa: E402
+from rnnbook.data.synthetic import adding_problem  # noqa: E402
+from rnnbook.training.parallel import default_processes, parallel_map  # noqa: E402
+from rnnbook.training.supervised import fit_seeds  # noqa: E402
 
 
 def test_parallel_map_keeps_order_in_workers():
@@ -73,7 +73,7 @@ def _threads(_):
 
 def test_workers_compute_with_one_thread_each(monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    from rnnbook import parallel
+    from rnnbook.training import parallel
 
     assert parallel.parallel_map(_threads, [0, 1], processes=2) == [1, 1]
 
@@ -86,7 +86,7 @@ def _sleep_then(value):
 
 
 def test_parallel_submit_returns_before_the_runs_end_and_result_waits():
-    from rnnbook.parallel import parallel_submit
+    from rnnbook.training.parallel import parallel_submit
 
     parallel_map(
         abs, [1, -2], processes=2
@@ -101,7 +101,7 @@ def test_parallel_submit_returns_before_the_runs_end_and_result_waits():
 
 
 def test_parallel_submit_in_this_process_and_its_errors():
-    from rnnbook.parallel import parallel_submit
+    from rnnbook.training.parallel import parallel_submit
 
     ran = []
     pending = parallel_submit(lambda v: ran.append(v) or v * 2, [1, 2], processes=1)
@@ -125,7 +125,7 @@ def test_parallel_submit_in_this_process_and_its_errors():
 
 
 def test_then_finishes_once():
-    from rnnbook.parallel import parallel_submit
+    from rnnbook.training.parallel import parallel_submit
 
     calls = []
     value = parallel_submit(abs, [-1, -2], processes=2).then(

@@ -9,6 +9,7 @@ import torch
 import rnnbook.numpy as rnp
 import rnnbook.torch as rtorch
 from conftest import CELLS
+from rnnbook.data.synthetic import SEQ_VOCAB_SIZE, Seq2SeqData, reverse_digits
 from rnnbook.numpy import (
     AdditiveAttention,
     masked_softmax,
@@ -17,8 +18,7 @@ from rnnbook.numpy import (
 )
 from rnnbook.numpy.activations import log_softmax
 from rnnbook.numpy.optim import Adam
-from rnnbook.seq2seq_train import decode_accuracy, evaluate_seq2seq, fit_seq2seq
-from rnnbook.tasks import SEQ_VOCAB_SIZE, Seq2SeqData, reverse_digits
+from rnnbook.training.seq2seq import decode_accuracy, evaluate_seq2seq, fit_seq2seq
 
 # (cell, attention, bidirectional encoder, num_layers)
 CONFIGS = [

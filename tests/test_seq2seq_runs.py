@@ -1,4 +1,4 @@
-"""rnnbook.seq2seq_train: scores per source length, and encoder-decoders trained over seeds in workers."""
+"""rnnbook.training.seq2seq: scores per source length, and encoder-decoders trained over seeds in workers."""
 
 import functools
 
@@ -8,7 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import rnnbook.torch as rtorch  # noqa: E402
-from rnnbook.seq2seq_train import (  # noqa: E402
+from rnnbook.data.synthetic import SEQ_EOS, SEQ_VOCAB_SIZE, reverse_digits  # noqa: E402
+from rnnbook.training.seq2seq import (  # noqa: E402
     LengthScores,
     Seq2SeqRun,
     decode_accuracy,
@@ -17,7 +18,6 @@ from rnnbook.seq2seq_train import (  # noqa: E402
     fit_seq2seq_many,
     fit_seq2seq_seeds,
 )
-from rnnbook.tasks import SEQ_EOS, SEQ_VOCAB_SIZE, reverse_digits  # noqa: E402
 
 
 class ShortOnly:

@@ -3,22 +3,21 @@
 import numpy as np
 import pytest
 
-from rnnbook.tasks import (
+from rnnbook.data.synthetic import (
     SEQ_BOS,
     SEQ_EOS,
     SEQ_FIRST_DIGIT,
     SEQ_PAD,
     SEQ_VOCAB_SIZE,
     Seq2SeqData,
-    exact_match,
     repeats_later,
     repeats_later_causal_accuracy,
     reverse_digits,
     sort_digits,
-    token_accuracy,
     tokens_to_string,
     unpad,
 )
+from rnnbook.training.metrics import exact_match, token_accuracy
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,11 @@
-"""rnnbook.stats (spread over seeds, significant digits) and rnnbook.book (glue as printed, source listings)."""
+"""rnnbook.training.stats (spread over seeds, significant digits) and rnnbook.book.display (glue as printed, source listings)."""
 
 import math
 
 import pytest
 
-from rnnbook import book
-from rnnbook.stats import Spread, round_sig, spread
+from rnnbook.book import display as book
+from rnnbook.training.stats import Spread, round_sig, spread
 
 
 def test_round_sig():
@@ -95,7 +95,7 @@ def test_show_source_and_line_of(capsys):
 def test_decay_per_step_recovers_a_geometric_rate():
     import numpy as np
 
-    from rnnbook.stats import decay_per_step
+    from rnnbook.analysis.gradients import decay_per_step
 
     lag = np.arange(40)
     assert decay_per_step(3.0 * 0.9**lag) == pytest.approx(0.9, rel=1e-12)

@@ -1,4 +1,4 @@
-"""rnnbook.streaming: stepping equals the whole-sequence forward, state sizes equal the formulas.
+"""rnnbook.analysis.streaming: stepping equals the whole-sequence forward, state sizes equal the formulas.
 
 Each claim is checked against an independent computation: streamed outputs against one forward
 call on the whole sequence (rnnbook.torch and torch.nn layers, the Transformer's masked forward),
@@ -12,7 +12,8 @@ import pytest
 import torch
 
 import rnnbook.torch as rt
-from rnnbook import streaming as st
+from rnnbook.analysis import cost
+from rnnbook.analysis import streaming as st
 
 F64 = torch.float64
 
@@ -104,7 +105,7 @@ def test_latency_at_reports_each_context_with_the_state_it_started_from(monkeypa
     x = torch.randn(1, 12, 2)
     ticks = iter(range(10_000))
     monkeypatch.setattr(
-        st.time, "perf_counter", lambda: float(next(ticks))
+        cost.time, "perf_counter", lambda: float(next(ticks))
     )  # every timed call "takes" 1 s
     points = st.latency_at(model, x, contexts=[8, 3, 8], repeats=3, warmup=1)
     assert [p.context for p in points] == [3, 8]
@@ -124,23 +125,23 @@ def test_median_seconds_calls_warmup_plus_repeats_times_and_takes_the_median(
 ):
     calls = []
     clock = iter([0.0, 1.0, 10.0, 15.0, 20.0, 29.0])  # durations 1, 5, 9
-    monkeypatch.setattr(st.time, "perf_counter", lambda: next(clock))
-    assert st.median_seconds(lambda: calls.append(1), repeats=3, warmup=2) == 5.0
+    monkeypatch.setattr(cost.time, "perf_counter", lambda: next(clock))
+    assert cost.median_seconds(lambda: calls.append(1), repeats=3, warmup=2) == 5.0
     assert len(calls) == 5
 
 
 def test_parameter_count_and_bytes_against_the_closed_forms():
     d_x, d_h = 3, 16
     gru = rt.GRU(d_x, d_h)
-    assert st.parameter_count(gru) == 3 * d_h * (d_x + d_h + 2)
-    assert st.parameter_count(rt.MinGRU(d_x, d_h)) == 2 * d_h * (d_x + 1)
-    assert st.parameter_bytes(gru) == 4 * st.parameter_count(gru)
-    assert st.parameter_bytes(gru, bits=8) == st.parameter_count(gru)
-    assert st.parameter_bytes(rt.MinGRU(1, 1), bits=4) == math.ceil(4 * 4 / 8)
+    assert cost.count_parameters(gru) == 3 * d_h * (d_x + d_h + 2)
+    assert cost.count_parameters(rt.MinGRU(d_x, d_h)) == 2 * d_h * (d_x + 1)
+    assert cost.parameter_bytes(gru) == 4 * cost.count_parameters(gru)
+    assert cost.parameter_bytes(gru, bits=8) == cost.count_parameters(gru)
+    assert cost.parameter_bytes(rt.MinGRU(1, 1), bits=4) == math.ceil(4 * 4 / 8)
     with pytest.raises(ValueError, match="bits must be one of"):
-        st.parameter_bytes(gru, bits=12)
+        cost.parameter_bytes(gru, bits=12)
     with pytest.raises(TypeError, match="torch.nn.Module"):
-        st.parameter_count([1, 2])
+        cost.count_parameters([1, 2])
 
 
 def test_bad_input_is_refused_with_a_message():

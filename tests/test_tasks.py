@@ -5,13 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from rnnbook.numpy import cross_entropy
-from rnnbook.tasks import (
+from rnnbook.data.synthetic import (
     adding_problem,
     adding_problem_baseline_mse,
     copy_memory,
     copy_memory_chance_loss,
 )
+from rnnbook.numpy import cross_entropy
 
 
 @pytest.mark.parametrize("T", [2, 3, 50])

@@ -1,4 +1,4 @@
-"""Copy memory with a shorter payload, and the a^n b^n counting task (rnnbook.tasks).
+"""Copy memory with a shorter payload, and the a^n b^n counting task (rnnbook.data.synthetic).
 
 The chance levels are checked against the loss and accuracy of an explicit memoryless
 predictor, and the a^n b^n scorer against predictions built by hand, not against numbers
@@ -10,8 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from rnnbook.numpy import cross_entropy
-from rnnbook.tasks import (
+from rnnbook.data.synthetic import (
     ANBN_A,
     ANBN_B,
     ANBN_END,
@@ -26,6 +25,7 @@ from rnnbook.tasks import (
     copy_memory_chance_accuracy,
     copy_memory_chance_loss,
 )
+from rnnbook.numpy import cross_entropy
 
 
 @pytest.mark.parametrize("K", [1, 3, 4, 10])

@@ -1,5 +1,7 @@
 """The training loop (truncated BPTT with carried state) and checkpoints that resume exactly, both backends."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -7,10 +9,15 @@ import torch
 import rnnbook.numpy as rnp
 import rnnbook.torch as rtorch
 from conftest import CELLS
-from rnnbook.checkpoint import checkpoint_info, load_checkpoint, save_checkpoint
-from rnnbook.data import Vocabulary, batchify, bptt_windows, split_train_val
+from rnnbook.data.text import Vocabulary, batchify, bptt_windows, split_train_val
 from rnnbook.numpy.optim import SGD, Adagrad, Adam, clip_grad_norm, snap_to_float32
-from rnnbook.train import History, TrainState, evaluate, train
+from rnnbook.training.checkpoint import (
+    checkpoint_info,
+    load_checkpoint,
+    save_checkpoint,
+)
+from rnnbook.training.lm import TrainState, evaluate, train
+from rnnbook.training.loop import History
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 12
 VOCAB = Vocabulary(TEXT)
@@ -62,19 +69,20 @@ def test_training_lowers_the_validation_loss():
         and len(history.train_loss) == len(history.grad_norm) == 60
     )
     assert (
-        history.val_steps == [20, 40, 60]
-        and len(history.val_loss) == len(history.val_perplexity) == 3
+        history.eval_steps == [20, 40, 60]
+        and len(history.eval_loss) == len(history.eval_perplexity) == 3
     )
-    assert history.val_loss[-1] < history.val_loss[0] < np.log(len(VOCAB)) + 0.3
-    np.testing.assert_allclose(history.val_perplexity, np.exp(history.val_loss))
+    assert history.eval_loss[-1] < history.eval_loss[0] < np.log(len(VOCAB)) + 0.3
+    np.testing.assert_allclose(history.eval_perplexity, np.exp(history.eval_loss))
     assert set(history.as_dict()) == {
         "steps",
         "train_loss",
         "grad_norm",
-        "val_steps",
-        "val_loss",
-        "val_perplexity",
+        "eval_steps",
+        "eval_loss",
+        "eval_accuracy",
     }
+    assert all(math.isnan(a) for a in history.eval_accuracy)  # a language model: none
 
 
 def test_loop_equals_a_hand_written_truncated_bptt_loop():
@@ -178,7 +186,7 @@ def test_both_backends_train_identically_in_float64():
     )
     np.testing.assert_allclose(n_hist.train_loss, t_hist.train_loss, rtol=0, atol=1e-10)
     np.testing.assert_allclose(n_hist.grad_norm, t_hist.grad_norm, rtol=1e-9)
-    np.testing.assert_allclose(n_hist.val_loss, t_hist.val_loss, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(n_hist.eval_loss, t_hist.eval_loss, rtol=0, atol=1e-10)
     for k, v in _params(tm).items():
         np.testing.assert_allclose(nm.params[k], v, rtol=0, atol=1e-10, err_msg=k)
 
@@ -381,8 +389,8 @@ def test_resuming_from_a_checkpoint_equals_training_straight_through(
 
     assert half.train_loss + rest.train_loss == full.train_loss
     assert half.grad_norm + rest.grad_norm == full.grad_norm
-    assert rest.steps == list(range(k + 1, 2 * k + 1)) and rest.val_steps == [20, 30]
-    assert rest.val_loss == full.val_loss[1:]
+    assert rest.steps == list(range(k + 1, 2 * k + 1)) and rest.eval_steps == [20, 30]
+    assert rest.eval_loss == full.eval_loss[1:]
     for name, value in _params(straight).items():
         np.testing.assert_array_equal(_params(second)[name], value, err_msg=name)
     assert rest.state.position == full.state.position
@@ -422,15 +430,15 @@ def test_checkpoint_errors(tmp_path):
 
 
 def test_numpy_backend_needs_no_torch():
-    """rnnbook.train, .checkpoint, .lm and the CLI import torch only for torch models."""
+    """rnnbook.training.lm, .checkpoint, .lm and the CLI import torch only for torch models."""
     code = (
         "import sys; sys.modules['torch'] = None\n"  # any `import torch` now fails
         "import numpy as np, rnnbook.numpy as rnp, tempfile, os\n"
         "from rnnbook.numpy.optim import Adam\n"
-        "from rnnbook.train import train\n"
-        "from rnnbook.checkpoint import save_checkpoint, load_checkpoint\n"
-        "from rnnbook.lm import sample\n"
-        "from rnnbook.data import Vocabulary, split_train_val\n"
+        "from rnnbook.training.lm import train\n"
+        "from rnnbook.training.checkpoint import save_checkpoint, load_checkpoint\n"
+        "from rnnbook.analysis.language import sample\n"
+        "from rnnbook.data.text import Vocabulary, split_train_val\n"
         "import rnnbook.cli\n"
         "text = 'abcabcabd ' * 30; v = Vocabulary(text); tr, va = split_train_val(v.encode(text))\n"
         "m = rnp.CharModel(len(v), 4, seed=0); o = Adam(m.params)\n"
@@ -459,13 +467,13 @@ def test_torch_training_on_cuda_matches_cpu(tmp_path):
         gpu, TRAIN, VAL, optimizer=gpu_opt, checkpoint=tmp_path / "gpu.ckpt", **kwargs
     )
     np.testing.assert_allclose(on_gpu.train_loss, on_cpu.train_loss, rtol=0, atol=1e-10)
-    np.testing.assert_allclose(on_gpu.val_loss, on_cpu.val_loss, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(on_gpu.eval_loss, on_cpu.eval_loss, rtol=0, atol=1e-10)
     fresh = rtorch.CharModel(len(VOCAB), 8, dtype=torch.float64, device="cuda")
     loaded = load_checkpoint(
         tmp_path / "gpu.ckpt", fresh, torch.optim.Adam(fresh.parameters(), lr=0.01)
     )
     assert loaded["state"]["hidden"].device.type == "cuda"
-    from rnnbook.lm import sample
+    from rnnbook.analysis.language import sample
 
     assert sample(fresh, VOCAB, "the", 20, seed=0) == sample(
         gpu, VOCAB, "the", 20, seed=0

@@ -43,7 +43,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._cells import resolve_cell
 from .._decode import beam_decode_each, check_decode_args, greedy_decode
 from .._shapes import _fmt, check_lengths
-from ..tasks import SEQ_BOS, SEQ_EOS
+from ..data.synthetic import SEQ_BOS, SEQ_EOS
 from ._params import copy_into, to_numpy
 from .activations import log_softmax, tanh
 from .attention import AdditiveAttention

@@ -8,7 +8,7 @@
 * many-to-many (``readout="all"``): a prediction at every step, y_t = W_hy h_t + b_y, e.g. copy
   memory or sequence labelling.
 
-Inputs are batch-first, as the task generators in :mod:`rnnbook.tasks` produce them: floats of
+Inputs are batch-first, as the task generators in :mod:`rnnbook.data.synthetic` produce them: floats of
 shape ``(N, T, d_x)``, or integer tokens of shape ``(N, T)`` when ``vocab_size`` is given (each
 token becomes a one-hot vector, so W_xh acts as an embedding table).
 """

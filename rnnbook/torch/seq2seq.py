@@ -24,8 +24,8 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from .._decode import beam_decode_each, check_decode_args, greedy_decode
+from ..data.synthetic import SEQ_BOS, SEQ_EOS
 from ..numpy.seq2seq import check_source, check_targets
-from ..tasks import SEQ_BOS, SEQ_EOS
 from .models import make_recurrent
 
 __all__ = ["AdditiveAttention", "Seq2Seq"]

@@ -1,6 +1,6 @@
 """One training loop for character language models of both backends: truncated BPTT with carried state.
 
-The training text is cut into ``N = batch_size`` contiguous streams (:func:`rnnbook.data.batchify`,
+The training text is cut into ``N = batch_size`` contiguous streams (:func:`rnnbook.data.text.batchify`,
 shape ``(L, N)``) and read in consecutive windows of ``T = seq_len`` steps. Each step:
 
 1. take the window at the current position: inputs and targets ``(T, N)``;
@@ -21,21 +21,19 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._shapes import positive_int
+from .._shapes import positive_int
+from ..data.text import Vocabulary, batchify, window_at
 from .checkpoint import save_checkpoint
-from .data import Vocabulary, batchify, window_at
-from .lm import is_torch_model, perplexity
+from .loop import History, is_torch_model, run_steps
 
 __all__ = [
-    "History",
     "TrainState",
     "TrainingDiverged",
     "train",
@@ -66,45 +64,18 @@ class TrainState:
     hidden: Any = None
 
     def to_checkpoint(self) -> dict[str, Any]:
-        """The ``state`` mapping for :func:`rnnbook.checkpoint.save_checkpoint` (the step is saved separately)."""
+        """The ``state`` mapping for :func:`rnnbook.training.checkpoint.save_checkpoint` (the step is saved separately)."""
         return {"position": self.position, "hidden": self.hidden}
 
     @classmethod
     def from_checkpoint(cls, loaded: Any) -> TrainState:
-        """From the dict :func:`rnnbook.checkpoint.load_checkpoint` returns."""
+        """From the dict :func:`rnnbook.training.checkpoint.load_checkpoint` returns."""
         state = loaded["state"]
         return cls(
             step=int(loaded["step"]),
             position=int(state["position"]),
             hidden=state["hidden"],
         )
-
-
-@dataclass
-class History:
-    """What one :func:`train` call measured.
-
-    Per training step (equal lengths): ``steps`` (the global step number, from 1, continuing a
-    resumed run), ``train_loss`` (mean cross-entropy of that step's window, nats per
-    character) and ``grad_norm`` (global gradient L2 norm before clipping).
-    Per evaluation (equal lengths): ``val_steps``, ``val_loss`` (nats per character) and
-    ``val_perplexity`` (``exp(val_loss)``).
-    ``state`` is the loop's final :class:`TrainState`: pass it as ``state=`` to continue.
-    """
-
-    steps: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-    val_steps: list[int] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_perplexity: list[float] = field(default_factory=list)
-    state: TrainState = field(default_factory=TrainState, repr=False)
-
-    def as_dict(self) -> dict[str, list[Any]]:
-        """The measured lists (not ``state``), for plotting or JSON."""
-        out = asdict(self)
-        out.pop("state")
-        return out
 
 
 class TrainingDiverged(FloatingPointError):
@@ -117,7 +88,7 @@ class TrainingDiverged(FloatingPointError):
 
     Attributes: ``step``, ``what`` (``"training loss"`` or ``"validation loss"``), ``loss``,
     ``max_loss`` (None when only non-finite losses stop the run) and ``history`` (the
-    :class:`History` up to the stop).
+    :class:`~rnnbook.training.loop.History` up to the stop).
     """
 
     def __init__(
@@ -243,7 +214,7 @@ class _NumpyBackend:
     """Training and evaluation steps for an :class:`rnnbook.numpy.CharModel`."""
 
     def __init__(self, model: Any, optimizer: Any = None) -> None:
-        from .numpy.optim import Optimizer
+        from ..numpy.optim import Optimizer
 
         self.model, self.optimizer = model, optimizer
         if optimizer is None:  # evaluation only
@@ -264,7 +235,7 @@ class _NumpyBackend:
         self, inputs: Ids, targets: Ids, hidden: Any, clip: float
     ) -> tuple[float, Any, float]:
         """One window: forward, backward, clip, update; returns ``(loss, final state, norm before clipping)``."""
-        from .numpy.optim import clip_grad_norm, snap_to_float32
+        from ..numpy.optim import clip_grad_norm, snap_to_float32
 
         loss, hidden = self.model.loss_and_grads(inputs, targets, hidden)
         norm = clip_grad_norm(self.model.grads, clip)
@@ -327,7 +298,7 @@ class _TorchBackend:
         self, inputs: Ids, targets: Ids, hidden: Any, clip: float
     ) -> tuple[float, Any, float]:
         """One window: forward, backward, clip, update; returns ``(loss, detached final state, norm before clipping)``."""
-        from .torch.utils import clip_grad_norm_, snap_to_float32_
+        from ..torch.utils import clip_grad_norm_, snap_to_float32_
 
         self.model.train()
         loss, hidden = self._loss(inputs, targets, hidden)
@@ -401,33 +372,6 @@ def _val_streams(val_ids: ArrayLike, batch_size: int) -> Ids:
         raise ValueError(f"validation text: {err}") from None
 
 
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def set_postfix(self, **kwargs: Any) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress_bar(progress: bool | None, total: int, first_step: int) -> Any:
-    """A tqdm bar on stderr if ``progress`` (None: only when stderr is a terminal), else a no-op."""
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if not progress:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        desc=f"training from step {first_step}",
-        unit="step",
-        dynamic_ncols=True,
-    )
-
-
 def evaluate(model: Any, ids: ArrayLike, *, seq_len: int, batch_size: int) -> float:
     """Mean cross-entropy per character (nats) of ``model`` on ``ids``, reading with carried state.
 
@@ -479,7 +423,7 @@ def train(
     Args:
         model: :class:`rnnbook.numpy.CharModel` or :class:`rnnbook.torch.CharModel` (any model
             mapping ids ``(T, N)`` to ``(logits (T, N, V), state)`` with the same methods).
-        train_ids, val_ids: 1-D integer arrays (for example from :func:`rnnbook.data.split_train_val`).
+        train_ids, val_ids: 1-D integer arrays (for example from :func:`rnnbook.data.text.split_train_val`).
         seq_len: ``T``, steps per window (backpropagation reaches at most ``T`` steps back).
         batch_size: ``N``, parallel contiguous streams.
         steps: optimiser steps to take in this call.
@@ -491,17 +435,17 @@ def train(
         progress: tqdm bar if True, none if False; None shows one only when stderr is a terminal.
         checkpoint: a path to save a checkpoint to after every evaluation (None: no saving).
         state: where to resume: a :class:`TrainState`, or the dict
-            :func:`rnnbook.checkpoint.load_checkpoint` returned (None: step 0, zero state).
+            :func:`rnnbook.training.checkpoint.load_checkpoint` returned (None: step 0, zero state).
         vocab, extra: stored in the checkpoints.
         max_loss: a validation loss above this (nats per character) stops the run with
             :class:`TrainingDiverged`, as does any non-finite loss; ``"auto"`` (default) is twice
             the uniform model's ``ln V`` (``V`` from ``model.vocab_size``), None checks only for
             non-finite losses.
-        on_eval: called with the :class:`History` after every evaluation (and its checkpoint),
+        on_eval: called with the :class:`~rnnbook.training.loop.History` after every evaluation (and its checkpoint),
             e.g. to print progress.
 
     Returns:
-        The :class:`History` of this call; ``history.state`` continues it.
+        The :class:`~rnnbook.training.loop.History` of this call; ``history.state`` continues it.
 
     Raises:
         TrainingDiverged: see ``max_loss``; the last checkpoint written is kept.
@@ -542,59 +486,59 @@ def train(
     st = _start_state(state, streams.shape[0])
     st.hidden = dp.local_state(st.hidden)
 
-    history = History(state=st)
-    bar = _progress_bar(progress if dp.rank == 0 else False, steps, st.step)
-    try:
-        for i in range(steps):
-            if (
-                st.position >= streams.shape[0] - 1
-            ):  # end of the data: start again from a zero state
-                st.position, st.hidden = 0, None
-            inputs, targets = window_at(streams, st.position, seq_len)
-            loss, st.hidden, norm = backend.train_step(
-                inputs, targets, st.hidden, math.inf if clip is None else clip
+    def step() -> tuple[float, float]:
+        if st.position >= streams.shape[0] - 1:
+            st.position, st.hidden = 0, None  # end of the data: again from a zero state
+        inputs, targets = window_at(streams, st.position, seq_len)
+        loss, st.hidden, norm = backend.train_step(
+            inputs, targets, st.hidden, math.inf if clip is None else clip
+        )
+        st.position += inputs.shape[0]
+        st.step += 1
+        return dp.mean(loss), norm
+
+    def stop_if_diverged(history: History) -> None:
+        if not math.isfinite(history.train_loss[-1]):
+            raise TrainingDiverged(
+                st.step, "training loss", history.train_loss[-1], max_loss, history
             )
-            loss = dp.mean(loss)
-            st.position += inputs.shape[0]
-            st.step += 1
-            history.steps.append(st.step)
-            history.train_loss.append(loss)
-            history.grad_norm.append(norm)
-            bar.update(1)
-            if not math.isfinite(loss):
-                raise TrainingDiverged(
-                    st.step, "training loss", loss, max_loss, history
+
+    def validate() -> tuple[float, float]:
+        val = dp.from_rank0(
+            _evaluate_streams(backend, val_streams, seq_len) if dp.rank == 0 else 0.0
+        )
+        if not math.isfinite(val) or (max_loss is not None and val > max_loss):
+            raise TrainingDiverged(st.step, "validation loss", val, max_loss, history)
+        return val, math.nan
+
+    def save_and_report(history: History) -> None:
+        if checkpoint is not None:
+            full = TrainState(st.step, st.position, dp.full_state(st.hidden))
+            if dp.rank == 0:
+                save_checkpoint(
+                    checkpoint,
+                    dp.model,
+                    optimizer,
+                    st.step,
+                    full.to_checkpoint(),
+                    vocab=vocab,
+                    extra=extra,
                 )
-            if i == steps - 1 or (eval_every is not None and st.step % eval_every == 0):
-                val = dp.from_rank0(
-                    _evaluate_streams(backend, val_streams, seq_len)
-                    if dp.rank == 0
-                    else 0.0
-                )
-                if not math.isfinite(val) or (max_loss is not None and val > max_loss):
-                    raise TrainingDiverged(
-                        st.step, "validation loss", val, max_loss, history
-                    )
-                history.val_steps.append(st.step)
-                history.val_loss.append(val)
-                history.val_perplexity.append(perplexity(val))
-                bar.set_postfix(loss=f"{loss:.3f}", val_ppl=f"{perplexity(val):.2f}")
-                if checkpoint is not None:
-                    full = TrainState(st.step, st.position, dp.full_state(st.hidden))
-                    if dp.rank == 0:
-                        save_checkpoint(
-                            checkpoint,
-                            dp.model,
-                            optimizer,
-                            st.step,
-                            full.to_checkpoint(),
-                            vocab=vocab,
-                            extra=extra,
-                        )
-                if on_eval is not None and dp.rank == 0:
-                    on_eval(history)
-    finally:
-        bar.close()
+        if on_eval is not None and dp.rank == 0:
+            on_eval(history)
+
+    history = History(state=st)
+    run_steps(
+        step,
+        steps=steps,
+        evaluate=validate,
+        eval_every=eval_every,
+        first_step=st.step,
+        progress=progress if dp.rank == 0 else False,
+        history=history,
+        after_step=stop_if_diverged,
+        after_eval=save_and_report,
+    )
     st.hidden = dp.full_state(
         st.hidden
     )  # history.state continues the run with any number of processes
@@ -642,7 +586,7 @@ class CharRun:
 
 @dataclass
 class CharResult:
-    """What :func:`train_charmodel` returns: the trained weights, the :class:`History`, and the
+    """What :func:`train_charmodel` returns: the trained weights, the :class:`~rnnbook.training.loop.History`, and the
     run's wall-clock ``seconds`` (machine dependent: for timing cells only)."""
 
     state_dict: Any
@@ -658,7 +602,7 @@ def build_charmodel(run: CharRun) -> Any:
     then ``run.init_state`` loaded if given."""
     import torch
 
-    from .torch.charlm import CharModel
+    from ..torch.charlm import CharModel
 
     torch.manual_seed(run.seed)
     model = CharModel(
@@ -686,7 +630,7 @@ def _charrun_optimizer(run: CharRun, model: Any) -> Any:
 
 def train_charmodel(run: CharRun) -> CharResult:
     """Train the model that ``run`` describes; a module-level function, so
-    :func:`rnnbook.parallel.parallel_map` can run it in a worker process."""
+    :func:`rnnbook.training.parallel.parallel_map` can run it in a worker process."""
     import time
 
     if run.optimizer not in _OPTIMIZERS:
@@ -720,7 +664,7 @@ def train_charmodels(
     """Train every :class:`CharRun` of the mapping ``runs`` and return ``{key: (model, result)}``.
 
     The runs go to up to ``processes`` worker processes (default: one per CPU, see
-    :func:`rnnbook.parallel.parallel_map`); each seeds itself, so the results do not depend on
+    :func:`rnnbook.training.parallel.parallel_map`); each seeds itself, so the results do not depend on
     the number of processes. Each ``model`` is rebuilt here (:func:`build_charmodel`) with the
     trained weights loaded. :func:`submit_charmodels` starts the same runs without waiting.
     """
@@ -738,7 +682,7 @@ def submit_charmodels(runs: Any, processes: int | None = None) -> Any:
     The value returned has ``result()``, which waits for the runs and then gives what
     ``train_charmodels(runs, processes)`` returns, and ``done()``. A long run started early
     trains on one core while the cells in between use the other (see
-    :func:`rnnbook.parallel.parallel_submit`). With ``processes=1`` the runs train here, before
+    :func:`rnnbook.training.parallel.parallel_submit`). With ``processes=1`` the runs train here, before
     this returns.
     """
     from .parallel import parallel_submit

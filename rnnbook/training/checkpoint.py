@@ -45,8 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from .data import Vocabulary
-from .lm import is_torch_model
+from ..data.text import Vocabulary
+from .loop import is_torch_model
 
 __all__ = [
     "save_checkpoint",
@@ -383,7 +383,7 @@ def _save_numpy(
     meta: dict[str, Any],
     state: Mapping[str, Any],
 ) -> None:
-    from .numpy.optim import Optimizer
+    from ..numpy.optim import Optimizer
 
     if not isinstance(optimizer, Optimizer):
         raise TypeError(
@@ -512,7 +512,7 @@ def save_checkpoint(
             one for a torch model.
         step: optimiser steps taken so far.
         state: the training loop's state, ``name -> value``: arrays or tensors, tuples of them
-            (an LSTM's ``(h, c)``), None, numbers or strings; for :func:`rnnbook.train.train`
+            (an LSTM's ``(h, c)``), None, numbers or strings; for :func:`rnnbook.training.lm.train`
             ``{"position": row in the training streams, "hidden": carried state}``.
         vocab: saved as JSON when given.
         extra: any JSON-serialisable mapping (model configuration, the text's identity, notes).

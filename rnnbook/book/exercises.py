@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .numpy.gradcheck import numerical_gradient
+from ..numpy.gradcheck import numerical_gradient
 
 __all__ = [
     "ExerciseError",

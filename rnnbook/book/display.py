@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import inspect
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from .stats import Spread
+from ..training.stats import Spread
 
 __all__ = [
     "glue_value",
@@ -29,6 +29,7 @@ __all__ = [
     "show_source",
     "line_of",
     "hard_wrap",
+    "markdown_table",
 ]
 
 
@@ -133,3 +134,18 @@ def hard_wrap(text: str, width: int = 100) -> str:
     for line in text.split("\n"):
         pieces.extend([line[i : i + width] for i in range(0, len(line), width)] or [""])
     return "\n".join(pieces)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table: ``header`` then one line per row; cells are converted with ``str``, ``|`` escaped."""
+    width = len(header)
+    if width == 0:
+        raise ValueError("header must name at least one column")
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            raise ValueError(f"row {i} has {len(row)} cells, the header has {width}")
+
+    def line(cells: Sequence[Any]) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(header), "|" + "---|" * width, *(line(r) for r in rows)])

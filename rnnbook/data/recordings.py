@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._shapes import positive_int
+from .._shapes import positive_int
 
 __all__ = [
     "SERIES",

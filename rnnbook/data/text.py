@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._shapes import positive_int
+from .._shapes import positive_int
 
 __all__ = [
     "UNK",

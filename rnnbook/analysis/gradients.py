@@ -18,7 +18,7 @@ Three tools of the chapter on vanishing and exploding gradients:
   weights start from a named initialisation (PyTorch's default, orthogonal, identity, or the
   default rescaled to a chosen largest singular value). It is a module-level function, so
   ``functools.partial(initialised_model, ...)`` can be sent to worker processes
-  (:func:`rnnbook.fit.fit_many`).
+  (:func:`rnnbook.training.supervised.fit_many`).
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
-from .fit import _as_tensor, evaluate_task, task_loss
-from .init import identity_recurrent_, orthogonal_recurrent_, scale_recurrent_
-from .parallel import parallel_map
-from .torch.utils import snap_to_float32_
+from ..init import identity_recurrent_, orthogonal_recurrent_, scale_recurrent_
+from ..torch.utils import snap_to_float32_
+from ..training.loop import run_steps
+from ..training.parallel import parallel_map
+from ..training.supervised import as_tensor_like, evaluate_task, task_loss
 
 __all__ = [
     "one_unit_rnn",
@@ -46,6 +47,7 @@ __all__ = [
     "trace_sgd",
     "trace_many",
     "BOOK_SYMBOLS",
+    "decay_per_step",
 ]
 
 K = TypeVar("K")
@@ -153,9 +155,9 @@ def initialised_model(
     ``sigma_max`` (:func:`rnnbook.init.scale_recurrent_`).
 
     Every other parameter comes from the default draw, so seed the global generator
-    (``torch.manual_seed``) first, as :func:`rnnbook.fit.fit_many` does.
+    (``torch.manual_seed``) first, as :func:`rnnbook.training.supervised.fit_many` does.
     """
-    from .torch import SequenceModel
+    from ..torch import SequenceModel
 
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
@@ -226,7 +228,7 @@ def trace_sgd(
 ) -> Trace:
     """Train ``build()`` (after ``torch.manual_seed(seed)``) by SGD on the MSE, tracing each parameter.
 
-    The loop is :func:`rnnbook.fit.fit`'s (the same mini-batches for the same ``seed``, drawn
+    The loop is :func:`rnnbook.training.supervised.fit`'s (the same mini-batches for the same ``seed``, drawn
     without replacement by ``np.random.default_rng(seed)``; clipping of the global norm to
     ``clip`` when given; float64 parameters rounded to the float32 grid after each step, see
     :func:`rnnbook.torch.utils.snap_to_float32_`), with ``torch.optim.SGD(lr)`` and with a record, per step, of every
@@ -250,7 +252,7 @@ def trace_sgd(
             f"a square W_hh); got {sorted(params)}"
         )
     like = next(model.parameters())
-    x_all, y_all = _as_tensor(x, like), _as_tensor(y, like)
+    x_all, y_all = as_tensor_like(x, like), as_tensor_like(y, like)
     n = len(x_all)
     if batch_size > n:
         raise ValueError(
@@ -259,13 +261,10 @@ def trace_sgd(
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
     start = {BOOK_SYMBOLS[k]: float(params[k].detach().norm()) for k in BOOK_SYMBOLS}
-    losses, totals = [], []
     grads: dict[str, list[float]] = {s: [] for s in BOOK_SYMBOLS.values()}
     norms: dict[str, list[float]] = {s: [] for s in BOOK_SYMBOLS.values()}
-    eval_steps: list[int] = []
-    eval_loss: list[float] = []
-    model.train()
-    for step in range(1, steps + 1):
+
+    def step() -> tuple[float, float]:
         idx = torch.as_tensor(rng.choice(n, size=batch_size, replace=False))
         value, _ = task_loss(model(x_all[idx]), y_all[idx], "mse")
         opt.zero_grad()
@@ -282,28 +281,33 @@ def trace_sgd(
                     if p.grad is not None:
                         p.grad.mul_(clip / total)
         opt.step()
-        snap_to_float32_(
-            model.parameters()
-        )  # the same trajectory on every CPU (see there)
-        losses.append(float(value.detach()))
-        totals.append(total)
+        snap_to_float32_(model.parameters())  # the same trajectory on every CPU
         with torch.no_grad():
             for name, symbol in BOOK_SYMBOLS.items():
                 norms[symbol].append(float(params[name].norm()))
-        if eval_data is not None and (
-            (eval_every and step % eval_every == 0) or step == steps
-        ):
-            eval_steps.append(step)
-            eval_loss.append(evaluate_task(model, eval_data[0], eval_data[1], "mse")[0])
+        return float(value.detach()), total
+
+    def evaluate() -> tuple[float, float]:
+        assert eval_data is not None
+        return evaluate_task(model, eval_data[0], eval_data[1], "mse")
+
+    model.train()
+    history = run_steps(
+        step,
+        steps=steps,
+        evaluate=None if eval_data is None else evaluate,
+        eval_every=eval_every,
+        progress=False,
+    )
     return Trace(
         steps=np.arange(1, steps + 1),
-        loss=np.array(losses),
-        total_grad_norm=np.array(totals),
+        loss=np.array(history.train_loss),
+        total_grad_norm=np.array(history.grad_norm),
         grad_norm={s: np.array(v) for s, v in grads.items()},
         param_norm={s: np.array(v) for s, v in norms.items()},
         param_norm_start=start,
-        eval_steps=eval_steps,
-        eval_loss=eval_loss,
+        eval_steps=history.eval_steps,
+        eval_loss=history.eval_loss,
     )
 
 
@@ -315,7 +319,7 @@ def trace_many(
     runs: Mapping[K, dict[str, Any]], processes: int | None = None
 ) -> dict[K, Trace]:
     """Run :func:`trace_sgd` ``(**kwargs)`` for every entry of ``runs``, on up to ``processes``
-    worker processes (:func:`rnnbook.parallel.parallel_map`); ``{key: Trace}`` in the order given.
+    worker processes (:func:`rnnbook.training.parallel.parallel_map`); ``{key: Trace}`` in the order given.
 
     Each run seeds itself, so the result does not depend on the number of processes. ``build``
     must be picklable (``functools.partial(initialised_model, ...)``).
@@ -324,3 +328,33 @@ def trace_many(
     return dict(
         zip(keys, parallel_map(_trace_call, [dict(runs[k]) for k in keys], processes))
     )
+
+
+def decay_per_step(norms: Any, lags: Any = None) -> float:
+    """The per-step factor ``exp(slope)`` of a line fitted to ``log norms`` against the lag.
+
+    Args:
+        norms: gradient norms indexed by lag ``k = 0, 1, ...`` (the distance back from the loss):
+            shape ``(K,)``, or ``(K, N)`` for ``N`` sequences, whose log-norms are averaged over
+            ``N`` first (their geometric mean).
+        lags: the lags to fit (default: all ``K``); leave out lags where the norm is exactly 0
+            or not yet in its steady decay.
+
+    A factor below 1 is a vanishing gradient (``0.9`` loses 10 % per step), above 1 an exploding
+    one. ValueError for fewer than two lags, or a zero, negative or non-finite norm among them.
+    """
+    arr = np.asarray(norms, dtype=np.float64)
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"norms must have shape (K,) or (K, N), got {arr.shape}")
+    k = np.arange(arr.shape[0]) if lags is None else np.asarray(lags, dtype=np.int64)
+    if k.ndim != 1 or k.size < 2:
+        raise ValueError(f"need at least two lags to fit a line, got {k.size}")
+    picked = arr[k]
+    if not np.all(np.isfinite(picked)) or np.any(picked <= 0):
+        raise ValueError(
+            "every fitted norm must be finite and > 0 (leave zero lags out with lags=)"
+        )
+    logs = np.log(picked)
+    if logs.ndim == 2:
+        logs = logs.mean(axis=1)
+    return float(np.exp(np.polyfit(k, logs, 1)[0]))

@@ -1,20 +1,20 @@
-"""Training and scoring of encoder-decoders on padded source/target pairs (:class:`rnnbook.tasks.Seq2SeqData`).
+"""Training and scoring of encoder-decoders on padded source/target pairs (:class:`rnnbook.data.synthetic.Seq2SeqData`).
 
-:func:`rnnbook.fit.fit` trains models that map one input array to one output; an encoder-decoder
+:func:`rnnbook.training.supervised.fit` trains models that map one input array to one output; an encoder-decoder
 needs five arrays per batch (source, source lengths, decoder inputs, targets, target mask), so it
 has this loop of its own: the same seeded mini-batches, Adam by default, global-norm clipping and
-periodic held-out evaluation, recorded in the same :class:`rnnbook.fit.FitHistory`.
+periodic held-out evaluation, recorded in the same :class:`rnnbook.training.loop.History`.
 
 * :func:`fit_seq2seq` trains a :class:`rnnbook.torch.Seq2Seq` with teacher forcing;
 * :func:`evaluate_seq2seq` gives the teacher-forced loss and token accuracy on a data set;
 * :func:`decode_accuracy` decodes (greedy or beam) and scores the outputs against the targets with
-  :func:`rnnbook.tasks.exact_match` and :func:`rnnbook.tasks.token_accuracy`; it works for the NumPy
+  :func:`rnnbook.training.metrics.exact_match` and :func:`rnnbook.training.metrics.token_accuracy`; it works for the NumPy
   model too;
 * :func:`decode_by_length` decodes once and scores per source length (exact match, token accuracy
   and the fraction of outputs of the right length), as :class:`LengthScores`;
 * :func:`fit_seq2seq_seeds` and :func:`fit_seq2seq_many` train several runs (seeds, variants) in
-  worker processes, as :func:`rnnbook.fit.fit_seeds` and :func:`rnnbook.fit.fit_many` do for
-  :func:`rnnbook.fit.fit`.
+  worker processes, as :func:`rnnbook.training.supervised.fit_seeds` and :func:`rnnbook.training.supervised.fit_many` do for
+  :func:`rnnbook.training.supervised.fit`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ import torch
 from numpy.typing import NDArray
 from torch.nn import functional as F
 
-from .fit import FitHistory, SeedRuns, _train_loop, train_runs
-from .tasks import SEQ_BOS, SEQ_EOS, Seq2SeqData, exact_match, token_accuracy
+from ..data.synthetic import SEQ_BOS, SEQ_EOS, Seq2SeqData
+from .loop import History
+from .metrics import exact_match, token_accuracy
+from .supervised import SeedRuns, train_minibatches, train_runs
 
 __all__ = [
     "fit_seq2seq",
@@ -139,8 +141,8 @@ class LengthScores:
     """Scores of decoded sequences grouped by source length (what :func:`decode_by_length` returns).
 
     One entry per source length present, in increasing order: ``lengths``, ``counts`` (pairs of
-    that length), ``exact`` (:func:`rnnbook.tasks.exact_match`), ``token``
-    (:func:`rnnbook.tasks.token_accuracy`) and ``right_length`` (the fraction of outputs that stop
+    that length), ``exact`` (:func:`rnnbook.training.metrics.exact_match`), ``token``
+    (:func:`rnnbook.training.metrics.token_accuracy`) and ``right_length`` (the fraction of outputs that stop
     where their target stops: as many tokens, the last one EOS). ``overall_*`` score all pairs together.
     """
 
@@ -178,7 +180,7 @@ def decode_by_length(
     Returns a :class:`LengthScores`. The source length is ``data.src_lengths``; a model that keeps
     its accuracy as the sources grow has flat ``exact`` and ``token`` rows, one whose summary is a
     bottleneck loses accuracy with length. Works for both backends (and any object with
-    ``greedy`` / ``beam_search``), so it can run in a worker of :func:`rnnbook.parallel.parallel_map`
+    ``greedy`` / ``beam_search``), so it can run in a worker of :func:`rnnbook.training.parallel.parallel_map`
     as ``functools.partial(decode_by_length, data=..., beam_width=...)``.
     """
     d = _as_data(data, "data")
@@ -230,13 +232,13 @@ def fit_seq2seq(
     eval_every: int | None = None,
     seed: int = 0,
     progress: bool | None = None,
-) -> FitHistory:
+) -> History:
     """Train an encoder-decoder with teacher forcing for ``steps`` mini-batch steps.
 
     Args:
         model: a Torch module with ``loss(src, src_lengths, tgt_in, tgt_out, tgt_mask)`` and
             ``forward(src, src_lengths, tgt_in)`` (:class:`rnnbook.torch.Seq2Seq`).
-        data: a :class:`rnnbook.tasks.Seq2SeqData` (or the same five arrays as a tuple).
+        data: a :class:`rnnbook.data.synthetic.Seq2SeqData` (or the same five arrays as a tuple).
         steps, batch_size: optimiser steps; pairs per step, drawn without replacement within a step
             by ``np.random.default_rng(seed)``.
         lr: Adam's learning rate when ``optimizer`` is None; clip: global gradient-norm threshold
@@ -248,7 +250,7 @@ def fit_seq2seq(
     d = _as_data(data, "data")
     held_out = None if eval_data is None else _as_data(eval_data, "eval_data")
     evaluate = None if held_out is None else (lambda: evaluate_seq2seq(model, held_out))
-    return _train_loop(
+    return train_minibatches(
         model,
         d.num_pairs,
         lambda indices: model.loss(*d.take(indices)),
@@ -277,7 +279,7 @@ class Seq2SeqRun:
     fit_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def _fit_seq2seq_run(run: Seq2SeqRun) -> tuple[dict[str, torch.Tensor], FitHistory]:
+def _fit_seq2seq_run(run: Seq2SeqRun) -> tuple[dict[str, torch.Tensor], History]:
     torch.manual_seed(run.seed)
     model = run.build()
     history = fit_seq2seq(
@@ -288,11 +290,11 @@ def _fit_seq2seq_run(run: Seq2SeqRun) -> tuple[dict[str, torch.Tensor], FitHisto
 
 def fit_seq2seq_many(
     runs: Mapping[K, Seq2SeqRun], processes: int | None = None
-) -> dict[K, tuple[torch.nn.Module, FitHistory]]:
+) -> dict[K, tuple[torch.nn.Module, History]]:
     """Train every :class:`Seq2SeqRun` and return ``{key: (model, history)}`` in the order given.
 
     Up to ``processes`` worker processes (default: one per CPU, see
-    :func:`rnnbook.parallel.parallel_map`) train the runs at once; each run seeds itself, so the
+    :func:`rnnbook.training.parallel.parallel_map`) train the runs at once; each run seeds itself, so the
     results are the same for any number of processes. The trained weights come back from the
     workers and are loaded into a fresh ``build()``.
     """
@@ -311,7 +313,7 @@ def fit_seq2seq_seeds(
 
     The seed fixes the initial weights and the order of the mini-batches; ``fit_kwargs`` go to
     :func:`fit_seq2seq` (``steps``, ``batch_size``, ``lr``, ``clip``, ``eval_data``, ...). Returns a
-    :class:`rnnbook.fit.SeedRuns`, as :func:`rnnbook.fit.fit_seeds` does.
+    :class:`rnnbook.training.supervised.SeedRuns`, as :func:`rnnbook.training.supervised.fit_seeds` does.
     """
     if not seeds:
         raise ValueError("seeds must name at least one seed")

@@ -9,48 +9,16 @@ two models with equal weights give the same text for the same seed.
 from __future__ import annotations
 
 import math
-import sys
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .data import Vocabulary
-from .numpy.activations import softmax
+from ..data.text import Vocabulary
+from ..numpy.activations import softmax
+from ..training.loop import is_torch_model
 
-__all__ = ["perplexity", "bits_per_char", "sample", "is_torch_model", "hidden_states"]
-
-
-def perplexity(mean_loss: float) -> float:
-    """``exp(mean_loss)``: the perplexity of a mean cross-entropy in nats per token.
-
-    It reads as the size of a uniform choice that would be as uncertain: a model that spreads
-    its probability evenly over ``V`` characters has loss ``ln V`` and perplexity ``V``; a
-    perfect model has loss 0 and perplexity 1. Overflow gives ``inf``.
-    """
-    value = float(mean_loss)
-    if math.isnan(value) or value < 0:
-        raise ValueError(f"mean_loss must be a cross-entropy >= 0, got {mean_loss}")
-    return math.exp(value) if value < 709.0 else math.inf
-
-
-def bits_per_char(mean_loss: float) -> float:
-    """``mean_loss / ln 2``: a mean cross-entropy in nats per character, in bits per character.
-
-    The same measurement as :func:`perplexity` on another scale: ``2 ** bits_per_char(L) ==
-    perplexity(L)``. It reads as the average number of bits an ideal coder driven by the model
-    would spend per character; a uniform model over ``V`` characters needs ``log2 V``.
-    """
-    value = float(mean_loss)
-    if math.isnan(value) or value < 0:
-        raise ValueError(f"mean_loss must be a cross-entropy >= 0, got {mean_loss}")
-    return value / math.log(2.0)
-
-
-def is_torch_model(model: Any) -> bool:
-    """True for a ``torch.nn.Module``; never imports torch (if torch is not loaded, it cannot be one)."""
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(model, torch.nn.Module)
+__all__ = ["sample", "hidden_states"]
 
 
 def _draw(probs: NDArray[np.floating], rng: np.random.Generator) -> int:

@@ -2,7 +2,7 @@
 
 The chapter *Comparisons* sets a perceptron, a temporal convolutional network (TCN), recurrent
 networks and a causal Transformer side by side on the same tasks, trained by the same loop
-(:func:`rnnbook.fit.fit`). This module holds the measurements it makes, model-agnostic so that
+(:func:`rnnbook.training.supervised.fit`). This module holds the measurements it makes, model-agnostic so that
 every model is measured the same way:
 
 * :func:`input_gradient_norms` and :func:`lag_profile`: how strongly the output at step ``t``
@@ -23,8 +23,7 @@ every model is measured the same way:
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,44 +31,17 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import Tensor, nn
 
-from ._shapes import positive_int
+from .._shapes import positive_int
 
 __all__ = [
-    "TorchNNModel",
     "input_gradient_norms",
     "lag_profile",
     "reach",
     "sequential_steps",
-    "time_training_step",
     "loglog_slope",
-    "count_parameters",
     "smallest_passing",
     "pca_project",
-    "markdown_table",
 ]
-
-
-class TorchNNModel(nn.Module):
-    """A reference for timing: ``torch.nn``'s own recurrent layer with :class:`rnnbook.torch.SequenceModel`'s read-out.
-
-    ``TorchNNModel(cell, input_size, hidden_size, output_size)`` with ``cell`` ``"rnn"``, ``"lstm"``
-    or ``"gru"``; ``forward(x)`` maps ``(N, T, d_x)`` to ``(N, d_y)``, reading the last step. The
-    layer runs torch's compiled kernel, so comparing it with a ``SequenceModel`` of the same cell
-    separates the cost of the Python loop over time from the cost of the arithmetic.
-    """
-
-    def __init__(
-        self, cell: str, input_size: int, hidden_size: int, output_size: int
-    ) -> None:
-        super().__init__()
-        layers = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-        if cell not in layers:
-            raise ValueError(f"cell must be one of {sorted(layers)}, got {cell!r}")
-        self.rnn = layers[cell](input_size, hidden_size, batch_first=True)
-        self.decoder = nn.Linear(hidden_size, output_size)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.decoder(self.rnn(x)[0][:, -1])
 
 
 def input_gradient_norms(
@@ -167,11 +139,11 @@ def sequential_steps(model: nn.Module, T: int) -> int:
     A :class:`~rnnbook.torch.SequenceModel` counts its recurrent layer or body. Only the dependence
     along time is counted: the operations inside a step (or a block) are not.
     """
-    from .torch.models import SequenceModel
-    from .torch.perceptron import Perceptron
-    from .torch.recurrent import RecurrentBase
-    from .torch.tcn import TCN
-    from .torch.transformer import CausalTransformer
+    from ..torch.models import SequenceModel
+    from ..torch.perceptron import Perceptron
+    from ..torch.recurrent import RecurrentBase
+    from ..torch.tcn import TCN
+    from ..torch.transformer import CausalTransformer
 
     t = positive_int("T", T)
     if isinstance(model, SequenceModel):
@@ -189,32 +161,6 @@ def sequential_steps(model: nn.Module, T: int) -> int:
     )
 
 
-def time_training_step(
-    model: nn.Module,
-    loss_fn: Callable[[nn.Module], Tensor],
-    *,
-    repeats: int = 5,
-    warmup: int = 1,
-) -> float:
-    """Median wall time in seconds of ``loss_fn(model).backward()`` (forward and backward pass).
-
-    ``warmup`` untimed calls come first (first calls allocate memory and pick kernels), then
-    ``repeats`` timed ones; gradients are cleared before each call. Wall time depends on the
-    machine and its load: compare models timed together, and draw conclusions from ratios and
-    trends, not from single values.
-    """
-    reps = positive_int("repeats", repeats)
-    warm = positive_int("warmup", warmup, 0)
-    times = []
-    for k in range(warm + reps):
-        model.zero_grad(set_to_none=True)
-        start = time.perf_counter()
-        loss_fn(model).backward()
-        if k >= warm:
-            times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def loglog_slope(x: ArrayLike, y: ArrayLike) -> float:
     """The least-squares slope ``p`` of ``log y = p log x + c``: the exponent in ``y ~ x^p``."""
     xs, ys = (
@@ -228,11 +174,6 @@ def loglog_slope(x: ArrayLike, y: ArrayLike) -> float:
     if np.any(xs <= 0) or np.any(ys <= 0):
         raise ValueError("x and y must be positive to take logarithms")
     return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
-
-
-def count_parameters(model: nn.Module) -> int:
-    """The number of trainable numbers in ``model`` (every parameter with ``requires_grad``)."""
-    return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
 def smallest_passing(
@@ -277,18 +218,3 @@ def pca_project(
     total = float(np.sum(s**2))
     explained = s[:kk] ** 2 / total if total > 0 else np.zeros(kk)
     return centred @ axes.T, explained
-
-
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A Markdown table: ``header`` then one line per row; cells are converted with ``str``, ``|`` escaped."""
-    width = len(header)
-    if width == 0:
-        raise ValueError("header must name at least one column")
-    for i, row in enumerate(rows):
-        if len(row) != width:
-            raise ValueError(f"row {i} has {len(row)} cells, the header has {width}")
-
-    def line(cells: Sequence[Any]) -> str:
-        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
-
-    return "\n".join([line(header), "|" + "---|" * width, *(line(r) for r in rows)])

@@ -1,19 +1,19 @@
 """Supervised training of Torch task models on fixed arrays: the loop behind the task experiments.
 
 The chapters on the gradient problem, gating, bidirectional and deep RNNs train
-:class:`rnnbook.torch.SequenceModel` s on seeded synthetic tasks (:mod:`rnnbook.tasks`). This
+:class:`rnnbook.torch.SequenceModel` s on seeded synthetic tasks (:mod:`rnnbook.data.synthetic`). This
 module is their one training loop: mini-batches drawn by a seeded generator, a loss
 (``"mse"`` for regression such as the adding problem, ``"cross_entropy"`` for classes at the
 last step or at every step such as copy memory), optional global-norm clipping (Pascanu et
 al. 2013), and periodic evaluation on held-out data. The language model has its own loop
-with carried state in :mod:`rnnbook.train`.
+with carried state in :mod:`rnnbook.training.lm`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
@@ -22,16 +22,17 @@ from numpy.typing import ArrayLike
 from torch import Tensor
 from torch.nn import functional as F
 
+from ..torch.utils import clip_grad_norm_, snap_to_float32_
+from .loop import History, run_steps
 from .parallel import parallel_map
 from .stats import Spread, spread
-from .torch.utils import clip_grad_norm_, snap_to_float32_
-from .train import _progress_bar
 
 __all__ = [
-    "FitHistory",
     "fit",
+    "train_minibatches",
     "evaluate_task",
     "task_loss",
+    "as_tensor_like",
     "SeedRuns",
     "Run",
     "fit_many",
@@ -44,53 +45,7 @@ K = TypeVar("K")
 LOSSES = ("mse", "cross_entropy")
 
 
-@dataclass
-class FitHistory:
-    """What one :func:`fit` call measured.
-
-    Per step: ``steps``, ``train_loss`` (the mini-batch's loss) and ``grad_norm`` (global L2 norm
-    before clipping). Per evaluation: ``eval_steps``, ``eval_loss`` and ``eval_accuracy``
-    (fraction of correct classes, NaN for ``"mse"``).
-    """
-
-    steps: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-    eval_steps: list[int] = field(default_factory=list)
-    eval_loss: list[float] = field(default_factory=list)
-    eval_accuracy: list[float] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, list[Any]]:
-        return asdict(self)
-
-
-def task_loss(output: Tensor, target: Tensor, loss: str) -> tuple[Tensor, float]:
-    """The mean loss of a batch and its accuracy.
-
-    ``"mse"``: ``output`` ``(N, 1)`` or ``(N,)`` against real ``target`` ``(N,)``; accuracy NaN.
-    ``"cross_entropy"``: logits ``(N, C)`` against classes ``(N,)``, or ``(N, T, C)`` against
-    ``(N, T)`` (averaged over all ``N T`` steps); accuracy is the fraction of arg-max hits.
-    """
-    if loss == "mse":
-        pred = output.reshape(output.shape[0], -1)
-        if pred.shape[1] != 1 or target.shape != (output.shape[0],):
-            raise ValueError(
-                f"mse needs output (N, 1) and target (N,), got {tuple(output.shape)} and {tuple(target.shape)}"
-            )
-        return F.mse_loss(pred[:, 0], target), math.nan
-    if loss == "cross_entropy":
-        if output.shape[:-1] != target.shape:
-            raise ValueError(
-                f"cross_entropy needs logits (..., C) and targets (...), got {tuple(output.shape)} and {tuple(target.shape)}"
-            )
-        logits = output.reshape(-1, output.shape[-1])
-        flat = target.reshape(-1)
-        accuracy = float((logits.argmax(dim=1) == flat).double().mean())
-        return F.cross_entropy(logits, flat), accuracy
-    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-
-
-def _as_tensor(a: ArrayLike, like: Tensor) -> Tensor:
+def as_tensor_like(a: ArrayLike, like: Tensor) -> Tensor:
     arr = np.asarray(a)
     if np.issubdtype(arr.dtype, np.integer):
         return torch.as_tensor(arr, dtype=torch.int64, device=like.device)
@@ -114,8 +69,8 @@ def evaluate_task(
     model.eval()
     with torch.no_grad():
         for start in range(0, n, batch_size):
-            xb = _as_tensor(x[start : start + batch_size], like)  # type: ignore[index]
-            yb = _as_tensor(y[start : start + batch_size], like)  # type: ignore[index]
+            xb = as_tensor_like(x[start : start + batch_size], like)  # type: ignore[index]
+            yb = as_tensor_like(y[start : start + batch_size], like)  # type: ignore[index]
             value, acc = task_loss(model(xb), yb, loss)
             total_loss += float(value) * len(xb)
             total_acc += acc * len(xb)
@@ -123,7 +78,7 @@ def evaluate_task(
     return total_loss / n, total_acc / n
 
 
-def _train_loop(
+def train_minibatches(
     model: torch.nn.Module,
     num_samples: int,
     batch_loss: Callable[[np.ndarray], Tensor],
@@ -138,8 +93,8 @@ def _train_loop(
     seed: int,
     progress: bool | None,
     snap: bool = True,
-) -> FitHistory:
-    """The loop shared by :func:`fit` and :func:`rnnbook.seq2seq_train.fit_seq2seq`.
+) -> History:
+    """The loop shared by :func:`fit` and :func:`rnnbook.training.seq2seq.fit_seq2seq`.
 
     Each step draws ``batch_size`` sample indices without replacement from
     ``np.random.default_rng(seed)``, takes ``batch_loss(indices)``, backpropagates, records the
@@ -162,34 +117,21 @@ def _train_loop(
         else torch.optim.Adam(model.parameters(), lr=lr)
     )
     rng = np.random.default_rng(seed)
-    history = FitHistory()
-    bar = _progress_bar(progress, steps, 1)
-    model.train()
-    for step in range(1, steps + 1):
+
+    def step() -> tuple[float, float]:
         value = batch_loss(rng.choice(num_samples, size=batch_size, replace=False))
         opt.zero_grad()
         value.backward()
-        history.grad_norm.append(
-            clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf)
-        )
+        norm = clip_grad_norm_(model.parameters(), math.inf if clip is None else clip)
         opt.step()
         if snap:
-            snap_to_float32_(
-                model.parameters()
-            )  # the same trajectory on every CPU (see there)
-        history.steps.append(step)
-        history.train_loss.append(float(value.detach()))
-        if evaluate is not None and (
-            (eval_every and step % eval_every == 0) or step == steps
-        ):
-            eval_loss, eval_acc = evaluate()
-            history.eval_steps.append(step)
-            history.eval_loss.append(eval_loss)
-            history.eval_accuracy.append(eval_acc)
-        bar.update(1)
-        bar.set_postfix(loss=f"{history.train_loss[-1]:.4g}")
-    bar.close()
-    return history
+            snap_to_float32_(model.parameters())  # the same trajectory on every CPU
+        return float(value.detach()), norm
+
+    model.train()
+    return run_steps(
+        step, steps=steps, evaluate=evaluate, eval_every=eval_every, progress=progress
+    )
 
 
 def fit(
@@ -208,7 +150,7 @@ def fit(
     seed: int = 0,
     progress: bool | None = None,
     snap: bool = True,
-) -> FitHistory:
+) -> History:
     """Train ``model`` on ``(x, y)`` for ``steps`` mini-batch steps and return the history.
 
     Args:
@@ -235,7 +177,7 @@ def fit(
             f"x and y must have the same number of samples, got {n} and {len(y)}"
         )  # type: ignore[arg-type]
     like = next(model.parameters())
-    x_all, y_all = _as_tensor(x, like), _as_tensor(y, like)
+    x_all, y_all = as_tensor_like(x, like), as_tensor_like(y, like)
 
     def batch_loss(indices: np.ndarray) -> Tensor:
         idx = torch.as_tensor(indices, device=like.device)
@@ -246,7 +188,7 @@ def fit(
         if eval_data is None
         else (lambda: evaluate_task(model, eval_data[0], eval_data[1], loss))
     )
-    return _train_loop(
+    return train_minibatches(
         model,
         n,
         batch_loss,
@@ -265,20 +207,20 @@ def fit(
 
 @dataclass
 class SeedRuns:
-    """The same experiment trained from several seeds: one model and one :class:`FitHistory` per seed."""
+    """The same experiment trained from several seeds: one model and one :class:`~rnnbook.training.loop.History` per seed."""
 
     seeds: tuple[int, ...]
     models: list[torch.nn.Module]
-    histories: list[FitHistory]
+    histories: list[History]
 
     def final(self, metric: str = "eval_loss") -> Spread:
-        """The last recorded value of ``metric`` (a list field of :class:`FitHistory`) over the seeds."""
-        if metric not in FitHistory.__dataclass_fields__ or metric in (
+        """The last recorded value of ``metric`` (a list field of :class:`~rnnbook.training.loop.History`) over the seeds."""
+        if metric not in History.__dataclass_fields__ or metric in (
             "steps",
             "eval_steps",
         ):
             raise ValueError(
-                f"metric must be a recorded loss, accuracy or norm of FitHistory, got {metric!r}"
+                f"metric must be a recorded loss, accuracy or norm of History, got {metric!r}"
             )
         return spread(getattr(h, metric)[-1] for h in self.histories)
 
@@ -300,7 +242,7 @@ class Run:
     fit_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def _fit_run(run: Run) -> tuple[dict[str, Tensor], FitHistory]:
+def _fit_run(run: Run) -> tuple[dict[str, Tensor], History]:
     torch.manual_seed(run.seed)
     model = run.build()
     history = fit(
@@ -311,11 +253,11 @@ def _fit_run(run: Run) -> tuple[dict[str, Tensor], FitHistory]:
 
 def fit_many(
     runs: Mapping[K, Run], processes: int | None = None
-) -> dict[K, tuple[torch.nn.Module, FitHistory]]:
+) -> dict[K, tuple[torch.nn.Module, History]]:
     """Train every :class:`Run` and return ``{key: (model, history)}`` in the order given.
 
     The runs are independent, so up to ``processes`` worker processes train them at once
-    (default: one per CPU, see :func:`rnnbook.parallel.parallel_map`); the results are the same
+    (default: one per CPU, see :func:`rnnbook.training.parallel.parallel_map`); the results are the same
     for any number of processes, since each run seeds itself. The trained weights come back from
     the workers and are loaded into a fresh ``build()``.
     """
@@ -323,16 +265,16 @@ def fit_many(
 
 
 def train_runs(
-    worker: Callable[[Any], tuple[dict, FitHistory]],
+    worker: Callable[[Any], tuple[dict, History]],
     runs: dict[K, Any],
     processes: int | None = None,
-) -> dict[K, tuple[torch.nn.Module, FitHistory]]:
+) -> dict[K, tuple[torch.nn.Module, History]]:
     """Run ``worker(run)`` for every run on worker processes; rebuild each model (``run.build()``
     under ``run.seed``) and load the weights it sent back. Shared by :func:`fit_many` and
-    :func:`rnnbook.seq2seq_train.fit_seq2seq_many`."""
+    :func:`rnnbook.training.seq2seq.fit_seq2seq_many`."""
     keys = list(runs)
     results = parallel_map(worker, [runs[k] for k in keys], processes)
-    out: dict[K, tuple[torch.nn.Module, FitHistory]] = {}
+    out: dict[K, tuple[torch.nn.Module, History]] = {}
     for key, (state, history) in zip(keys, results):
         torch.manual_seed(runs[key].seed)
         model = runs[key].build()
@@ -364,3 +306,29 @@ def fit_seeds(
     return SeedRuns(
         tuple(seeds), [done[s][0] for s in seeds], [done[s][1] for s in seeds]
     )
+
+
+def task_loss(output: Tensor, target: Tensor, loss: str) -> tuple[Tensor, float]:
+    """The mean loss of a batch and its accuracy.
+
+    ``"mse"``: ``output`` ``(N, 1)`` or ``(N,)`` against real ``target`` ``(N,)``; accuracy NaN.
+    ``"cross_entropy"``: logits ``(N, C)`` against classes ``(N,)``, or ``(N, T, C)`` against
+    ``(N, T)`` (averaged over all ``N T`` steps); accuracy is the fraction of arg-max hits.
+    """
+    if loss == "mse":
+        pred = output.reshape(output.shape[0], -1)
+        if pred.shape[1] != 1 or target.shape != (output.shape[0],):
+            raise ValueError(
+                f"mse needs output (N, 1) and target (N,), got {tuple(output.shape)} and {tuple(target.shape)}"
+            )
+        return F.mse_loss(pred[:, 0], target), math.nan
+    if loss == "cross_entropy":
+        if output.shape[:-1] != target.shape:
+            raise ValueError(
+                f"cross_entropy needs logits (..., C) and targets (...), got {tuple(output.shape)} and {tuple(target.shape)}"
+            )
+        logits = output.reshape(-1, output.shape[-1])
+        flat = target.reshape(-1)
+        accuracy = float((logits.argmax(dim=1) == flat).double().mean())
+        return F.cross_entropy(logits, flat), accuracy
+    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")

@@ -15,25 +15,24 @@ step (a recurrent layer called on a length-1 sequence with its state carried in 
 :class:`~rnnbook.torch.CausalTransformer` through its :meth:`~rnnbook.torch.CausalTransformer.step`),
 :func:`stream` runs a whole sequence that way, :func:`state_numel` / :func:`state_nbytes` count what
 is kept, and :func:`latency_at` times one step at chosen context lengths. :func:`median_seconds`
-times any call, and :func:`parameter_count` / :func:`parameter_bytes` give a model's size at a
+times any call, and :func:`count_parameters` / :func:`parameter_bytes` give a model's size at a
 chosen precision. The chapter *RNNs today* uses all of them.
 """
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from ._shapes import positive_int
-from .torch.minimal import MinGRU, MinLSTM
-from .torch.recurrent import RecurrentBase
-from .torch.transformer import CausalTransformer
+from .._shapes import positive_int
+from ..torch.minimal import MinGRU, MinLSTM
+from ..torch.recurrent import RecurrentBase
+from ..torch.transformer import CausalTransformer
+from .cost import median_seconds
 
 __all__ = [
     "LatencyPoint",
@@ -42,9 +41,6 @@ __all__ = [
     "state_numel",
     "state_nbytes",
     "latency_at",
-    "median_seconds",
-    "parameter_count",
-    "parameter_bytes",
 ]
 
 StreamState = Any
@@ -156,20 +152,6 @@ def state_nbytes(state: StreamState) -> int:
     return sum(t.numel() * t.element_size() for t in _tensors(state))
 
 
-def median_seconds(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> float:
-    """The median wall time of ``repeats`` calls of ``fn()``, after ``warmup`` untimed calls (seconds)."""
-    positive_int("repeats", repeats)
-    positive_int("warmup", warmup, minimum=0)
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 @dataclass(frozen=True)
 class LatencyPoint:
     """One measurement of :func:`latency_at`.
@@ -223,20 +205,3 @@ def latency_at(
                     )
                 )
     return points
-
-
-def parameter_count(model: nn.Module) -> int:
-    """Number of trainable numbers in ``model`` (every parameter's ``numel``)."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    return sum(p.numel() for p in model.parameters())
-
-
-def parameter_bytes(model: nn.Module, bits: int = 32) -> int:
-    """Bytes to store ``model``'s parameters at ``bits`` per number (32: float32, 8: int8), rounded up.
-
-    (Quantised storage also needs a scale per tensor or per row; that small overhead is not counted.)
-    """
-    if positive_int("bits", bits) not in (4, 8, 16, 32, 64):
-        raise ValueError(f"bits must be one of 4, 8, 16, 32, 64, got {bits}")
-    return -(-parameter_count(model) * bits // 8)

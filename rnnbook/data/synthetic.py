@@ -34,13 +34,12 @@ test). With short sequences the same string can occur in both; with ``10^L`` str
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._shapes import positive_int
+from .._shapes import positive_int
 
 __all__ = [
     "adding_problem",
@@ -76,8 +75,6 @@ __all__ = [
     "repeats_later",
     "repeats_later_causal_accuracy",
     "unpad",
-    "exact_match",
-    "token_accuracy",
 ]
 
 COPY_DIGITS = 10
@@ -521,43 +518,3 @@ def unpad(tokens: ArrayLike, lengths: ArrayLike) -> list[NDArray[np.int64]]:
             f"tokens must be (N, T) and lengths (N,), got shapes {arr.shape} and {lens.shape}"
         )
     return [arr[n, : int(lens[n])].astype(np.int64) for n in range(arr.shape[0])]
-
-
-def _pairs(
-    predicted: Sequence[ArrayLike], target: Sequence[ArrayLike]
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    if len(predicted) != len(target):
-        raise ValueError(
-            f"predicted and target must hold as many sequences, got {len(predicted)} and {len(target)}"
-        )
-    if len(target) == 0:
-        raise ValueError("no sequences to score")
-    return [
-        (np.asarray(p).reshape(-1), np.asarray(t).reshape(-1))
-        for p, t in zip(predicted, target)
-    ]
-
-
-def exact_match(predicted: Sequence[ArrayLike], target: Sequence[ArrayLike]) -> float:
-    """The fraction of sequences predicted exactly: same length, same token at every position."""
-    pairs = _pairs(predicted, target)
-    return sum(p.shape == t.shape and bool(np.all(p == t)) for p, t in pairs) / len(
-        pairs
-    )
-
-
-def token_accuracy(
-    predicted: Sequence[ArrayLike], target: Sequence[ArrayLike]
-) -> float:
-    """The fraction of target tokens predicted at their position, over all target tokens.
-
-    Position ``i`` of a target counts as right when the prediction has a token at ``i`` and it is
-    the target's; a prediction that stops early loses the missing positions. Tokens a prediction
-    has beyond its target's length are not counted (:func:`exact_match` penalises them).
-    """
-    pairs = _pairs(predicted, target)
-    total = sum(len(t) for _, t in pairs)
-    if total == 0:
-        raise ValueError("the targets hold no tokens")
-    right = sum(int(np.sum(p[: len(t)] == t[: len(p)])) for p, t in pairs)
-    return right / total

@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-__all__ = ["Spread", "spread", "round_sig", "decay_per_step"]
+__all__ = ["Spread", "spread", "round_sig"]
 
 
 def round_sig(value: float, digits: int = 3) -> float:
@@ -80,33 +79,3 @@ def spread(values: Iterable[float]) -> Spread:
     return Spread(
         tuple(arr.tolist()), float(np.median(arr)), float(arr.min()), float(arr.max())
     )
-
-
-def decay_per_step(norms: Any, lags: Any = None) -> float:
-    """The per-step factor ``exp(slope)`` of a line fitted to ``log norms`` against the lag.
-
-    Args:
-        norms: gradient norms indexed by lag ``k = 0, 1, ...`` (the distance back from the loss):
-            shape ``(K,)``, or ``(K, N)`` for ``N`` sequences, whose log-norms are averaged over
-            ``N`` first (their geometric mean).
-        lags: the lags to fit (default: all ``K``); leave out lags where the norm is exactly 0
-            or not yet in its steady decay.
-
-    A factor below 1 is a vanishing gradient (``0.9`` loses 10 % per step), above 1 an exploding
-    one. ValueError for fewer than two lags, or a zero, negative or non-finite norm among them.
-    """
-    arr = np.asarray(norms, dtype=np.float64)
-    if arr.ndim not in (1, 2):
-        raise ValueError(f"norms must have shape (K,) or (K, N), got {arr.shape}")
-    k = np.arange(arr.shape[0]) if lags is None else np.asarray(lags, dtype=np.int64)
-    if k.ndim != 1 or k.size < 2:
-        raise ValueError(f"need at least two lags to fit a line, got {k.size}")
-    picked = arr[k]
-    if not np.all(np.isfinite(picked)) or np.any(picked <= 0):
-        raise ValueError(
-            "every fitted norm must be finite and > 0 (leave zero lags out with lags=)"
-        )
-    logs = np.log(picked)
-    if logs.ndim == 2:
-        logs = logs.mean(axis=1)
-    return float(np.exp(np.polyfit(k, logs, 1)[0]))
