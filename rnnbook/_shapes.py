@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 
-def _fmt(shape: Sequence[int]) -> str:
+def format_shape(shape: Sequence[int]) -> str:
+    """``(2, 3)`` for a shape, as the error messages of both backends print it."""
     return "(" + ", ".join(str(int(s)) for s in shape) + ")"
 
 
@@ -29,12 +30,12 @@ def check_sequence_shape(
     expected = f"{layout.format(d=input_size)} or unbatched (T, {input_size})"
     if len(shape) not in (2, 3):
         raise ValueError(
-            f"input must have 2 or 3 dimensions, expected {expected}, got shape {_fmt(shape)}"
+            f"input must have 2 or 3 dimensions, expected {expected}, got shape {format_shape(shape)}"
         )
     if shape[-1] != input_size:
         raise ValueError(
             f"input feature size must be input_size={input_size}, expected {expected}, "
-            f"got shape {_fmt(shape)}"
+            f"got shape {format_shape(shape)}"
         )
     batched = len(shape) == 3
     if batched:
@@ -43,11 +44,11 @@ def check_sequence_shape(
         t, n = shape[0], 1
     if t == 0:
         raise ValueError(
-            f"input sequence is empty (T=0): expected {expected} with T >= 1, got shape {_fmt(shape)}"
+            f"input sequence is empty (T=0): expected {expected} with T >= 1, got shape {format_shape(shape)}"
         )
     if n == 0:
         raise ValueError(
-            f"input batch is empty (N=0): expected {expected} with N >= 1, got shape {_fmt(shape)}"
+            f"input batch is empty (N=0): expected {expected} with N >= 1, got shape {format_shape(shape)}"
         )
     return batched, int(t), int(n)
 
@@ -72,7 +73,7 @@ def check_state_shape(
             else "(D * num_layers, d_h) for unbatched input"
         )
         raise ValueError(
-            f"{name} must have shape {_fmt(expected)} {layout}, got shape {_fmt(shape)}"
+            f"{name} must have shape {format_shape(expected)} {layout}, got shape {format_shape(shape)}"
         )
 
 
@@ -80,7 +81,7 @@ def check_same_shape(shape: Sequence[int], expected: Sequence[int], name: str) -
     """Raise ``ValueError`` unless an upstream gradient has the shape of the value it belongs to."""
     if tuple(int(s) for s in shape) != tuple(expected):
         raise ValueError(
-            f"{name} must have shape {_fmt(expected)} (the shape forward returned), got shape {_fmt(shape)}"
+            f"{name} must have shape {format_shape(expected)} (the shape forward returned), got shape {format_shape(shape)}"
         )
 
 
@@ -124,12 +125,12 @@ def check_lengths(
     if not batched:
         if arr.shape not in ((), (1,)):
             raise ValueError(
-                f"{name} must be None or a single length for unbatched input, got shape {_fmt(arr.shape)}"
+                f"{name} must be None or a single length for unbatched input, got shape {format_shape(arr.shape)}"
             )
         arr = arr.reshape(1)
     elif arr.shape != (N,):
         raise ValueError(
-            f"{name} must have shape (N,) = {_fmt((N,))}, one length per sequence, got shape {_fmt(arr.shape)}"
+            f"{name} must have shape (N,) = {format_shape((N,))}, one length per sequence, got shape {format_shape(arr.shape)}"
         )
     low, high = int(arr.min()), int(arr.max())
     if low < 1 or high > T:

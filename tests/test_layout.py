@@ -96,7 +96,9 @@ def test_no_private_name_crosses_modules(path):
     module = _module_name(path)
     for target, names, line in _imports(path):
         private = [n for n in names if n.startswith("_") and target != module]
-        assert not private, f"{module} imports private {private} from {target} (line {line})"
+        assert not private, (
+            f"{module} imports private {private} from {target} (line {line})"
+        )
 
 
 def test_the_numpy_backend_and_the_language_model_loop_need_no_torch():

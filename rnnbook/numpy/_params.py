@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._shapes import _fmt
+from .._shapes import format_shape
 
 
 def float_dtype(dtype: Any) -> np.dtype:
@@ -43,7 +43,7 @@ def copy_into(params: Mapping[str, np.ndarray], state: Mapping[str, Any]) -> Non
         value = to_numpy(state[name])
         if value.shape != target.shape:
             raise ValueError(
-                f"{name} must have shape {_fmt(target.shape)}, got {_fmt(value.shape)}"
+                f"{name} must have shape {format_shape(target.shape)}, got {format_shape(value.shape)}"
             )
         if not np.issubdtype(value.dtype, np.number) or np.issubdtype(
             value.dtype, np.complexfloating

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._cells import resolve_cell
-from .._shapes import _fmt
+from .._shapes import format_shape
 from ._params import copy_into
 from .linear import Linear
 from .losses import cross_entropy
@@ -41,7 +41,7 @@ def _check_ids(ids: ArrayLike, vocab_size: int, name: str) -> NDArray[np.int64]:
         )
     if arr.ndim != 2 or 0 in arr.shape:
         raise ValueError(
-            f"{name} must have shape (T, N) with T, N >= 1, got shape {_fmt(arr.shape)}"
+            f"{name} must have shape (T, N) with T, N >= 1, got shape {format_shape(arr.shape)}"
         )
     if arr.min() < 0 or arr.max() >= vocab_size:
         raise ValueError(
@@ -156,7 +156,7 @@ class CharModel:
         arr = _check_ids(targets, self.vocab_size, "targets")
         if arr.shape != logits.shape[:2]:
             raise ValueError(
-                f"targets must have the inputs' shape {_fmt(logits.shape[:2])}, got {_fmt(arr.shape)}"
+                f"targets must have the inputs' shape {format_shape(logits.shape[:2])}, got {format_shape(arr.shape)}"
             )
         return arr
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._shapes import _fmt, check_same_shape, positive_int
+from .._shapes import check_same_shape, format_shape, positive_int
 from ._params import copy_into, float_dtype
 
 __all__ = ["Linear"]
@@ -107,7 +107,7 @@ class Linear:
         arr = self._as_input(x, "input")
         if arr.ndim < 1 or arr.shape[-1] != self.in_features:
             raise ValueError(
-                f"input must have shape (..., {self.in_features}) (last axis in_features), got shape {_fmt(arr.shape)}"
+                f"input must have shape (..., {self.in_features}) (last axis in_features), got shape {format_shape(arr.shape)}"
             )
         y = arr @ self.params["weight"].T
         if self.bias:

@@ -10,13 +10,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._shapes import format_shape
 from .activations import log_softmax
 
 __all__ = ["cross_entropy"]
-
-
-def _fmt(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
 
 
 def cross_entropy(
@@ -44,7 +41,7 @@ def cross_entropy(
         raise TypeError(f"logits must be a floating-point array, got dtype {z.dtype}")
     if z.ndim < 1 or z.shape[-1] == 0:
         raise ValueError(
-            f"logits must have a non-empty last (class) axis, got shape {_fmt(z.shape)}"
+            f"logits must have a non-empty last (class) axis, got shape {format_shape(z.shape)}"
         )
     if not np.all(np.isfinite(z)):
         raise ValueError("logits contain NaN or infinity")
@@ -53,7 +50,7 @@ def cross_entropy(
         raise TypeError(f"targets must be integer class indices, got dtype {y.dtype}")
     if y.shape != z.shape[:-1]:
         raise ValueError(
-            f"targets must have shape {_fmt(z.shape[:-1])} (logits without the class axis), got {_fmt(y.shape)}"
+            f"targets must have shape {format_shape(z.shape[:-1])} (logits without the class axis), got {format_shape(y.shape)}"
         )
     vocab = z.shape[-1]
     if y.size and (y.min() < 0 or y.max() >= vocab):
@@ -66,7 +63,7 @@ def cross_entropy(
         weight = np.asarray(mask).astype(z.dtype)
         if weight.shape != y.shape:
             raise ValueError(
-                f"mask must have shape {_fmt(y.shape)}, got {_fmt(weight.shape)}"
+                f"mask must have shape {format_shape(y.shape)}, got {format_shape(weight.shape)}"
             )
     count = float(weight.sum())
     if count <= 0:

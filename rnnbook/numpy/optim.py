@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._shapes import _fmt
+from .._shapes import format_shape
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "Adam", "clip_grad_norm", "snap_to_float32"]
 
@@ -121,7 +121,7 @@ class Optimizer:
             g = np.asarray(grads[name])
             if g.shape != p.shape:
                 raise ValueError(
-                    f"grads[{name!r}] must have shape {_fmt(p.shape)} (the parameter's), got {_fmt(g.shape)}"
+                    f"grads[{name!r}] must have shape {format_shape(p.shape)} (the parameter's), got {format_shape(g.shape)}"
                 )
             checked[name] = g
         return checked
@@ -170,7 +170,7 @@ class Optimizer:
                 value = np.asarray(state[f"{b}/{name}"])
                 if value.shape != p.shape:
                     raise ValueError(
-                        f"{b}/{name} must have shape {_fmt(p.shape)}, got {_fmt(value.shape)}"
+                        f"{b}/{name} must have shape {format_shape(p.shape)}, got {format_shape(value.shape)}"
                     )
         self.__dict__.update(hyper)
         self.step_count = int(step)
@@ -196,7 +196,9 @@ def _scalar(value: Any) -> Any:
     """A Python number from a number or a 0-d array (as np.load returns)."""
     arr = np.asarray(value)
     if arr.shape != ():
-        raise ValueError(f"expected a number, got an array of shape {_fmt(arr.shape)}")
+        raise ValueError(
+            f"expected a number, got an array of shape {format_shape(arr.shape)}"
+        )
     return arr.item()
 
 

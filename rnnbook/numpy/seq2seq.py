@@ -42,7 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._cells import resolve_cell
 from .._decode import beam_decode_each, check_decode_args, greedy_decode
-from .._shapes import _fmt, check_lengths
+from .._shapes import check_lengths, format_shape
 from ..data.synthetic import SEQ_BOS, SEQ_EOS
 from ._params import copy_into, to_numpy
 from .activations import log_softmax, tanh
@@ -69,7 +69,7 @@ def check_source(
     arr = check_tokens(src, vocab_size, "src")
     if arr.ndim != 2 or 0 in arr.shape:
         raise ValueError(
-            f"src must have shape (N, S) with N, S >= 1 (batch first; an empty source has no summary), got shape {_fmt(arr.shape)}"
+            f"src must have shape (N, S) with N, S >= 1 (batch first; an empty source has no summary), got shape {format_shape(arr.shape)}"
         )
     n, s = arr.shape
     lengths = check_lengths(src_lengths, s, n, True, "src_lengths")
@@ -83,19 +83,19 @@ def check_targets(
     t_in = check_tokens(tgt_in, vocab_size, "tgt_in")
     if t_in.ndim != 2 or t_in.shape[0] != batch or t_in.shape[1] == 0:
         raise ValueError(
-            f"tgt_in must have shape (N, T) with N = {batch} (the sources') and T >= 1, got shape {_fmt(t_in.shape)}"
+            f"tgt_in must have shape (N, T) with N = {batch} (the sources') and T >= 1, got shape {format_shape(t_in.shape)}"
         )
     if tgt_out is None:
         return (t_in,)
     t_out = check_tokens(tgt_out, vocab_size, "tgt_out")
     if t_out.shape != t_in.shape:
         raise ValueError(
-            f"tgt_out must have tgt_in's shape {_fmt(t_in.shape)}, got shape {_fmt(t_out.shape)}"
+            f"tgt_out must have tgt_in's shape {format_shape(t_in.shape)}, got shape {format_shape(t_out.shape)}"
         )
     mask = np.ones(t_in.shape, dtype=bool) if tgt_mask is None else to_numpy(tgt_mask)
     if mask.shape != t_in.shape:
         raise ValueError(
-            f"tgt_mask must have tgt_in's shape {_fmt(t_in.shape)}, got shape {_fmt(mask.shape)}"
+            f"tgt_mask must have tgt_in's shape {format_shape(t_in.shape)}, got shape {format_shape(mask.shape)}"
         )
     if not np.all((mask == 0) | (mask == 1)):
         raise ValueError("tgt_mask must hold 0/1 or booleans (1 on real target tokens)")
