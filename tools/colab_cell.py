@@ -20,7 +20,7 @@ Usage, from the repository root:
 Running it again changes nothing. It inserts the cell (or replaces an older version of
 it, recognised by its tag COLAB_CELL_ID) without executing anything: re-execute the
 notebooks afterwards (tools/execute_notebooks.py), since the new cell shifts the
-execution counts. tests/test_launch.py checks that every chapter starts with this cell.
+execution counts. tests/book/test_launch.py checks that every chapter starts with this cell.
 """
 
 import argparse

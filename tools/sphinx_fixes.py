@@ -7,7 +7,7 @@ Inline scripts added with ``app.add_js_file(None, body=...)`` after the builder 
 with Sphinx 7.4: once as added (file name None) and once more when the HTML builder
 re-adds the registered assets in ``prepare_writing`` (file name ''), and the two do not
 compare equal. sphinx-thebe's copy declares ``const THEBE_JS_URL``, so the second one is a
-``SyntaxError`` in the browser console of every page (tests/test_browser.py catches it).
+``SyntaxError`` in the browser console of every page (tests/book/test_browser.py catches it).
 This drops exact duplicates from the page's script list before the page is rendered.
 
 2. Re-exported names in the API pages. book/api/*.md documents each object once, in the

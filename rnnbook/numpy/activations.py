@@ -60,7 +60,7 @@ def sigmoid(z: ArrayLike, out: Array | None = None) -> Array:
         z = z.astype(np.float64)
     positive = z >= 0
     # e is a new contiguous array that each step updates in place (in-place np.negative on a strided
-    # float32 column view gives wrong values in NumPy 2.4; tests/test_activations_and_loss.py checks).
+    # float32 column view gives wrong values in NumPy 2.4; tests/models/test_activations_and_loss.py checks).
     e = np.abs(z, out=np.empty_like(z))
     np.exp(np.negative(e, out=e), out=e)  # e = exp(-|z|) in (0, 1], never overflows
     # The numerator is 1 where z >= 0 and e where z < 0. Since e <= 1, max(e, [z >= 0]) is exactly

@@ -1,6 +1,6 @@
 """MinGRU / MinLSTM's constructor keyword ``mode``: which computation forward() runs when not told.
 
-The sequential loop and the parallel scan compute the same function (tests/test_comparison_models.py);
+The sequential loop and the parallel scan compute the same function (tests/models/test_comparison_models.py);
 here: the keyword picks the path (checked by making the scan unusable), the per-call ``mode``
 still overrides it, SequenceModel passes it on, and nothing about the parameters changes.
 """

@@ -447,7 +447,7 @@ def test_remove_stale_temporaries_spares_a_running_save(tmp_path):
 def test_gitignore_ignores_checkpoints():
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     ignored = (root / ".gitignore").read_text().splitlines()
     assert "*.ckpt" in ignored and "runs/" in ignored
 
@@ -455,7 +455,7 @@ def test_gitignore_ignores_checkpoints():
 def test_readme_examples_write_under_runs():
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     saves = [
         line
         for line in readme.splitlines()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1] / "rnnbook"
+ROOT = Path(__file__).resolve().parents[2] / "rnnbook"
 
 GROUPS = [
     ("data", ("rnnbook._shapes", "rnnbook._cells", "rnnbook._decode", "rnnbook.data")),

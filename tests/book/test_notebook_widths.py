@@ -1,5 +1,5 @@
 """Every chapter fits the book's boxes: code lines at most 88 characters (the formatter's width)
-and printed lines at most 100, so no block scrolls sideways (tests/test_browser.py checks the
+and printed lines at most 100, so no block scrolls sideways (tests/book/test_browser.py checks the
 rendered pages at 1400 px; this finds the offending line without a browser). Cells removed from
 the rendered page (the Colab install cell) are exempt."""
 

@@ -13,7 +13,7 @@ import pytest
 
 from tools.toc import toc_pages
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 SKIPPED_DIRS = {"_build", ".ipynb_checkpoints"}
 

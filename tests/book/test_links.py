@@ -4,7 +4,7 @@ For each page under _build/html (Sphinx's own _static and _sources folders aside
 <a href>, <img src>, <link href>, <script src> and <source src> that stays inside the
 book (not http(s), mailto, data, javascript) must name a file that exists, and a
 `#fragment` must be the id (or <a name>) of an element in the target page. Links that
-point at the web are left to the browser test (tests/test_browser.py), which only checks
+point at the web are left to the browser test (tests/book/test_browser.py), which only checks
 that a page loads nothing from outside.
 
 Without the built book the test is skipped locally, and fails in CI.
