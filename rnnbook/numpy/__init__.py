@@ -27,7 +27,7 @@ from .linear import Linear
 from .losses import cross_entropy
 from .lstm import LSTM, lstm_step_backward, lstm_step_forward
 from .perceptron import Perceptron
-from .recurrent import RecurrentLayer
+from .recurrent import RecurrentBase, make_recurrent
 from .rnn import RNN, rnn_step_backward, rnn_step_forward
 from .seq2seq import Seq2Seq
 
@@ -35,7 +35,8 @@ __all__ = [
     "RNN",
     "LSTM",
     "GRU",
-    "RecurrentLayer",
+    "RecurrentBase",
+    "make_recurrent",
     "rnn_step_forward",
     "rnn_step_backward",
     "lstm_step_forward",

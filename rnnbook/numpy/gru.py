@@ -31,7 +31,7 @@ from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from
 from .recurrent import (
     Array,
     Mask,
-    RecurrentLayer,
+    RecurrentBase,
     State,
     Weights,
     all_steps_matmul,
@@ -130,7 +130,7 @@ def gru_step_backward(
     return dxw_t, dhw_t, dh_prev
 
 
-class GRU(RecurrentLayer):
+class GRU(RecurrentBase):
     """Gated recurrent unit with torch.nn.GRU's arguments, parameters and shapes, in NumPy.
 
     ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,

@@ -38,7 +38,7 @@ from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from
 from .recurrent import (
     Array,
     Mask,
-    RecurrentLayer,
+    RecurrentBase,
     State,
     Weights,
     all_steps_matmul,
@@ -123,7 +123,7 @@ def lstm_step_backward(
     return da_t, da_t @ weight_hh, dc * f
 
 
-class LSTM(RecurrentLayer):
+class LSTM(RecurrentBase):
     """Long short-term memory layer with torch.nn.LSTM's arguments, parameters and shapes, in NumPy.
 
     ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,

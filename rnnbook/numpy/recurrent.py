@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._cells import resolve_cell
 from .._shapes import (
     check_layer_sizes,
     check_lengths,
@@ -89,7 +90,7 @@ def gate_blocks(a: Array, count: int) -> tuple[Array, ...]:
     return tuple(a[..., k * H : (k + 1) * H] for k in range(count))
 
 
-class RecurrentLayer:
+class RecurrentBase:
     """Base class of the NumPy recurrent layers; see the module docstring.
 
     Subclasses set ``gate_count`` (rows of ``weight_ih`` per hidden unit: 1 for RNN, 3 for
@@ -438,3 +439,15 @@ class RecurrentLayer:
         if self.bidirectional:
             extra += ", bidirectional=True"
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra}, dtype={self.dtype.name})"
+
+
+def make_recurrent(cell: str, input_size: int, hidden_size: int, **kwargs: Any) -> Any:
+    """Build a recurrent layer by name: ``"rnn"``, ``"lstm"`` or ``"gru"``.
+
+    The mirror of :func:`rnnbook.torch.recurrent.make_recurrent` (which also has ``impl=``); both
+    look the class up with :func:`rnnbook._cells.resolve_cell` (ValueError for an unknown cell or
+    one this backend lacks). ``kwargs`` go to the layer's constructor.
+    """
+    import rnnbook.numpy as backend
+
+    return resolve_cell(backend, cell)(input_size, hidden_size, **kwargs)

@@ -31,7 +31,7 @@ from .activations import (
     tanh,
     tanh_grad_from_output,
 )
-from .recurrent import Array, Mask, RecurrentLayer, State, Weights, keep_state
+from .recurrent import Array, Mask, RecurrentBase, State, Weights, keep_state
 
 __all__ = ["RNN", "rnn_step_forward", "rnn_step_backward"]
 
@@ -86,7 +86,7 @@ def rnn_step_backward(
     return da_t, da_t @ weight_hh
 
 
-class RNN(RecurrentLayer):
+class RNN(RecurrentBase):
     """Elman RNN layer with torch.nn.RNN's arguments, parameters and shapes, in NumPy.
 
     ``RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
@@ -94,7 +94,7 @@ class RNN(RecurrentLayer):
     is ``"tanh"`` or ``"relu"`` as in torch.nn, or ``"sigmoid"`` (an extension for chapter 5).
 
     ``forward(x, hx=None, lengths=None) -> (output, h_n)`` and ``backward(d_output, d_h_n=None) -> (d_x, d_hx)``
-    (see :class:`~rnnbook.numpy.recurrent.RecurrentLayer`); after ``backward``, ``grads[name]``
+    (see :class:`~rnnbook.numpy.recurrent.RecurrentBase`); after ``backward``, ``grads[name]``
     holds dL/d``params[name]``. Parameters, per layer ``k`` (suffix ``_reverse`` for the
     backward direction): ``weight_ih_l{k}`` = W_xh, ``weight_hh_l{k}`` = W_hh,
     ``bias_ih_l{k}`` + ``bias_hh_l{k}`` = b_h.

@@ -40,7 +40,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._cells import resolve_cell
 from .._decode import beam_decode_each, check_decode_args, greedy_decode
 from .._shapes import _fmt, check_lengths
 from ..tasks import SEQ_BOS, SEQ_EOS
@@ -50,7 +49,7 @@ from .attention import AdditiveAttention
 from .embedding import Embedding, check_tokens
 from .linear import Linear
 from .losses import cross_entropy
-from .recurrent import RecurrentLayer
+from .recurrent import RecurrentBase, make_recurrent
 
 __all__ = ["Seq2Seq"]
 
@@ -139,9 +138,6 @@ class Seq2Seq:
         dtype: Any = np.float64,
         seed: int | None = None,
     ) -> None:
-        import rnnbook.numpy as backend
-
-        layer_cls = resolve_cell(backend, cell)
         d_h = hidden_size
         d_e = hidden_size if embedding_size is None else embedding_size
         D = 2 if bidirectional_encoder else 1
@@ -162,7 +158,8 @@ class Seq2Seq:
         )
         self.src_embed = Embedding(src_vocab, d_e, dtype=dtype, seed=next(seeds))
         self.tgt_embed = Embedding(tgt_vocab, d_e, dtype=dtype, seed=next(seeds))
-        self.encoder: RecurrentLayer = layer_cls(
+        self.encoder: RecurrentBase = make_recurrent(
+            cell,
             d_e,
             d_h,
             num_layers=num_layers,
@@ -172,7 +169,8 @@ class Seq2Seq:
             seed=next(seeds),
         )
         context = D * d_h if attention else 0
-        self.decoder: RecurrentLayer = layer_cls(
+        self.decoder: RecurrentBase = make_recurrent(
+            cell,
             d_e + context,
             d_h,
             num_layers=num_layers,

@@ -15,8 +15,8 @@ convolutional network for images, :class:`ConvNet2d`.
 
 from .charlm import CharModel
 from .cnn import ConvNet2d, conv_receptive_field
-from .gru import GRU, gru_step
-from .lstm import LSTM, lstm_step
+from .gru import GRU, gru_step_forward
+from .lstm import LSTM, lstm_step_forward
 from .minimal import MinGRU, MinLSTM, parallel_scan_log
 from .models import (
     IMPLS,
@@ -24,11 +24,10 @@ from .models import (
     TorchNNGRU,
     TorchNNLSTM,
     TorchNNRNN,
-    make_recurrent,
 )
 from .perceptron import Perceptron
-from .recurrent import RecurrentBase
-from .rnn import RNN, rnn_step
+from .recurrent import RecurrentBase, make_recurrent
+from .rnn import RNN, rnn_step_forward
 from .seq2seq import AdditiveAttention, Seq2Seq
 from .tcn import TCN, CausalConv1d, tcn_receptive_field
 from .transformer import (
@@ -45,9 +44,9 @@ __all__ = [
     "LSTM",
     "GRU",
     "RecurrentBase",
-    "rnn_step",
-    "lstm_step",
-    "gru_step",
+    "rnn_step_forward",
+    "lstm_step_forward",
+    "gru_step_forward",
     "SequenceModel",
     "make_recurrent",
     "CharModel",

@@ -71,7 +71,7 @@ class FusedLSTM(LSTM):
 
     def _sequence_forward(
         self, x: Tensor, state0: State, w: Weights, mask: Mask = None
-    ) -> tuple[Tensor, State]:
+    ) -> tuple[Tensor, State, None]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> ``(T, N, d_h)``: an addmm and the fused cell per step."""
         T, N, d_in = x.shape
         bias = (
@@ -91,7 +91,7 @@ class FusedLSTM(LSTM):
             h_new, c_new = cell(torch.addmm(xw_t, h, weight_hh_t), c)
             h, c = keep_state(mask, t, h_new, h), keep_state(mask, t, c_new, c)
             hs.append(h)
-        return torch.stack(hs), (h, c)
+        return torch.stack(hs), (h, c), None
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", backend={self.backend!r}"

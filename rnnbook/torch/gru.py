@@ -17,10 +17,10 @@ from torch import Tensor
 
 from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
 
-__all__ = ["GRU", "gru_step"]
+__all__ = ["GRU", "gru_step_forward"]
 
 
-def gru_step(
+def gru_step_forward(
     xw_t: Tensor,
     h_prev: Tensor,
     weight_hh: Tensor,
@@ -91,7 +91,7 @@ class GRU(RecurrentBase):
 
     def _sequence_forward(
         self, x: Tensor, state0: State, w: Weights, mask: Mask = None
-    ) -> tuple[Tensor, State]:
+    ) -> tuple[Tensor, State, None]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
         xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
         if w["bias_ih"] is not None:
@@ -104,11 +104,13 @@ class GRU(RecurrentBase):
             h = keep_state(
                 mask,
                 t,
-                gru_step(xw_t, h, w["weight_hh"], w["bias_hh"], self.reset_after),
+                gru_step_forward(
+                    xw_t, h, w["weight_hh"], w["bias_hh"], self.reset_after
+                ),
                 h,
             )
             hs.append(h)
-        return torch.stack(hs), (h,)
+        return torch.stack(hs), (h,), None
 
     def extra_repr(self) -> str:
         s = super().extra_repr()

@@ -19,10 +19,10 @@ from torch import Tensor
 
 from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
 
-__all__ = ["LSTM", "lstm_step"]
+__all__ = ["LSTM", "lstm_step_forward"]
 
 
-def lstm_step(
+def lstm_step_forward(
     xw_t: Tensor,
     h_prev: Tensor,
     c_prev: Tensor,
@@ -89,7 +89,7 @@ class LSTM(RecurrentBase):
 
     def _sequence_forward(
         self, x: Tensor, state0: State, w: Weights, mask: Mask = None
-    ) -> tuple[Tensor, State]:
+    ) -> tuple[Tensor, State, None]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; ``h`` and ``c`` frozen where ``mask`` is 0."""
         xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
         if w["bias_ih"] is not None:
@@ -99,7 +99,7 @@ class LSTM(RecurrentBase):
         # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
         # scatter its gradient into a zero-filled copy of the whole (T, N, 4 d_h) tensor.
         for t, xw_t in enumerate(xw.unbind(0)):
-            h_new, c_new = lstm_step(xw_t, h, c, w["weight_hh"], w["bias_hh"])
+            h_new, c_new = lstm_step_forward(xw_t, h, c, w["weight_hh"], w["bias_hh"])
             h, c = keep_state(mask, t, h_new, h), keep_state(mask, t, c_new, c)
             hs.append(h)
-        return torch.stack(hs), (h, c)
+        return torch.stack(hs), (h, c), None

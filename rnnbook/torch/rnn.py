@@ -17,7 +17,7 @@ from torch import Tensor
 
 from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
 
-__all__ = ["RNN", "rnn_step"]
+__all__ = ["RNN", "rnn_step_forward"]
 
 _ACTIVATIONS = {
     "tanh": torch.tanh,
@@ -26,7 +26,7 @@ _ACTIVATIONS = {
 }  # sigmoid: an extension, not in torch.nn
 
 
-def rnn_step(
+def rnn_step_forward(
     xw_t: Tensor,
     h_prev: Tensor,
     weight_hh: Tensor,
@@ -83,7 +83,7 @@ class RNN(RecurrentBase):
 
     def _sequence_forward(
         self, x: Tensor, state0: State, w: Weights, mask: Mask = None
-    ) -> tuple[Tensor, State]:
+    ) -> tuple[Tensor, State, None]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
         xw = x @ w["weight_ih"].T  # W_xh x_t for every t in one matmul
         if w["bias_ih"] is not None:
@@ -96,11 +96,13 @@ class RNN(RecurrentBase):
             h = keep_state(
                 mask,
                 t,
-                rnn_step(xw_t, h, w["weight_hh"], w["bias_hh"], self.nonlinearity),
+                rnn_step_forward(
+                    xw_t, h, w["weight_hh"], w["bias_hh"], self.nonlinearity
+                ),
                 h,
             )
             hs.append(h)
-        return torch.stack(hs), (h,)
+        return torch.stack(hs), (h,), None
 
     def extra_repr(self) -> str:
         s = super().extra_repr()

@@ -26,7 +26,7 @@ from torch.nn import functional as F
 from .._decode import beam_decode_each, check_decode_args, greedy_decode
 from ..numpy.seq2seq import check_source, check_targets
 from ..tasks import SEQ_BOS, SEQ_EOS
-from .models import make_recurrent
+from .recurrent import make_recurrent
 
 __all__ = ["AdditiveAttention", "Seq2Seq"]
 
