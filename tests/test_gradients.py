@@ -19,7 +19,7 @@ from rnnbook.gradients import (
 )
 from rnnbook.init import spectral_norms
 from rnnbook.tasks import adding_problem
-from rnnbook.torch.utils import snap_to_float32_
+from rnnbook.torch.optim import snap_to_float32_
 
 
 @pytest.fixture(autouse=True)
