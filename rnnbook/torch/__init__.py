@@ -13,6 +13,7 @@ a causal Transformer encoder :class:`CausalTransformer`, a :class:`Perceptron` a
 convolutional network for images, :class:`ConvNet2d`.
 """
 
+from .attention import AdditiveAttention, masked_softmax
 from .charlm import CharModel
 from .cnn import ConvNet2d, conv_receptive_field
 from .gru import GRU, gru_step_forward
@@ -28,7 +29,7 @@ from .models import (
 from .perceptron import Perceptron
 from .recurrent import RecurrentBase, make_recurrent
 from .rnn import RNN, rnn_step_forward
-from .seq2seq import AdditiveAttention, Seq2Seq
+from .seq2seq import Seq2Seq
 from .tcn import TCN, CausalConv1d, tcn_receptive_field
 from .transformer import (
     CausalTransformer,
@@ -55,6 +56,7 @@ __all__ = [
     "TorchNNLSTM",
     "TorchNNGRU",
     "AdditiveAttention",
+    "masked_softmax",
     "Seq2Seq",
     "MinGRU",
     "MinLSTM",
