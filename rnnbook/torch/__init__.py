@@ -9,8 +9,9 @@ the parity tests have shown that the two agree.)
 
 The comparison models of the later chapters live here too: the minimal parallel-trainable
 recurrences :class:`MinGRU` and :class:`MinLSTM`, a temporal convolutional network :class:`TCN`,
-a causal Transformer encoder :class:`CausalTransformer`, a :class:`Perceptron` and a small 2-D
-convolutional network for images, :class:`ConvNet2d`.
+a causal Transformer encoder :class:`CausalTransformer`, a multilayer perceptron over the
+flattened window, :class:`FlatMLP`, and a small 2-D convolutional network for images,
+:class:`ConvNet2d`.
 """
 
 from .attention import AdditiveAttention, masked_softmax
@@ -19,6 +20,7 @@ from .cnn import ConvNet2d, conv_receptive_field
 from .gru import GRU, gru_step_forward
 from .lstm import LSTM, lstm_step_forward
 from .minimal import MinGRU, MinLSTM, parallel_scan_log
+from .mlp import FlatMLP
 from .models import (
     IMPLS,
     SequenceModel,
@@ -26,7 +28,6 @@ from .models import (
     TorchNNLSTM,
     TorchNNRNN,
 )
-from .perceptron import Perceptron
 from .recurrent import RecurrentBase, make_recurrent
 from .rnn import RNN, rnn_step_forward
 from .seq2seq import Seq2Seq
@@ -70,7 +71,7 @@ __all__ = [
     "kv_cache_size",
     "recurrent_state_size",
     "cache_numel",
-    "Perceptron",
+    "FlatMLP",
     "ConvNet2d",
     "conv_receptive_field",
 ]
