@@ -22,13 +22,13 @@ from .attention import AdditiveAttention, masked_softmax
 from .charlm import CharModel
 from .embedding import Embedding
 from .gradcheck import check_layer_gradients, numerical_gradient, relative_error
-from .gru import GRU, gru_step_backward, gru_step_forward
+from .gru import GRU, gru_cell, gru_step_backward, gru_step_forward
 from .linear import Linear
 from .losses import cross_entropy
-from .lstm import LSTM, lstm_step_backward, lstm_step_forward
+from .lstm import LSTM, lstm_cell, lstm_step_backward, lstm_step_forward
 from .perceptron import Perceptron
 from .recurrent import RecurrentBase, make_recurrent
-from .rnn import RNN, rnn_step_backward, rnn_step_forward
+from .rnn import RNN, rnn_cell, rnn_step_backward, rnn_step_forward
 from .seq2seq import Seq2Seq
 
 __all__ = [
@@ -37,6 +37,9 @@ __all__ = [
     "GRU",
     "RecurrentBase",
     "make_recurrent",
+    "rnn_cell",
+    "lstm_cell",
+    "gru_cell",
     "rnn_step_forward",
     "rnn_step_backward",
     "lstm_step_forward",

@@ -17,8 +17,8 @@ flattened window, :class:`FlatMLP`, and a small 2-D convolutional network for im
 from .attention import AdditiveAttention, masked_softmax
 from .charlm import CharModel
 from .cnn import ConvNet2d, conv_receptive_field
-from .gru import GRU, gru_step_forward
-from .lstm import LSTM, lstm_step_forward
+from .gru import GRU, gru_cell, gru_step_forward
+from .lstm import LSTM, lstm_cell, lstm_step_forward
 from .minimal import MinGRU, MinLSTM, parallel_scan_log
 from .mlp import FlatMLP
 from .models import (
@@ -29,7 +29,7 @@ from .models import (
     TorchNNRNN,
 )
 from .recurrent import RecurrentBase, make_recurrent
-from .rnn import RNN, rnn_step_forward
+from .rnn import RNN, rnn_cell, rnn_step_forward
 from .seq2seq import Seq2Seq
 from .tcn import TCN, CausalConv1d, tcn_receptive_field
 from .transformer import (
@@ -46,6 +46,9 @@ __all__ = [
     "LSTM",
     "GRU",
     "RecurrentBase",
+    "rnn_cell",
+    "lstm_cell",
+    "gru_cell",
     "rnn_step_forward",
     "lstm_step_forward",
     "gru_step_forward",

@@ -17,7 +17,37 @@ from torch import Tensor
 
 from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
 
-__all__ = ["GRU", "gru_step_forward"]
+__all__ = ["GRU", "gru_cell", "gru_step_forward"]
+
+
+def gru_cell(
+    x_t: Tensor,
+    h_prev: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None = None,
+    bias_hh: Tensor | None = None,
+    reset_after: bool = True,
+) -> Tensor:
+    """One GRU step in the book's notation: ``h_t`` from ``x_t`` and ``h_{t-1}``.
+
+    The mirror of :func:`rnnbook.numpy.gru.gru_cell`; the reference the layer's fast path is
+    tested against. ``x_t`` ``(N, d_x)``, ``h_prev`` ``(N, d_h)``; ``weight_ih`` =
+    ``[W_xr; W_xz; W_xn]`` ``(3 d_h, d_x)``, ``weight_hh`` = ``[W_hr; W_hz; W_hn]`` ``(3 d_h, d_h)``,
+    ``bias_ih`` = ``[b_xr; b_xz; b_xn]``, ``bias_hh`` = ``[b_hr; b_hz; b_hn]`` (both None without
+    bias); ``reset_after`` as in :class:`GRU`. Returns ``h_t`` ``(N, d_h)``.
+    """
+    W_xr, W_xz, W_xn = weight_ih.chunk(3)
+    W_hr, W_hz, W_hn = weight_hh.chunk(3)
+    b_xr, b_xz, b_xn = (0.0,) * 3 if bias_ih is None else bias_ih.chunk(3)
+    b_hr, b_hz, b_hn = (0.0,) * 3 if bias_hh is None else bias_hh.chunk(3)
+    r = torch.sigmoid(x_t @ W_xr.T + b_xr + h_prev @ W_hr.T + b_hr)
+    z = torch.sigmoid(x_t @ W_xz.T + b_xz + h_prev @ W_hz.T + b_hz)
+    if reset_after:
+        n = torch.tanh(x_t @ W_xn.T + b_xn + r * (h_prev @ W_hn.T + b_hn))
+    else:
+        n = torch.tanh(x_t @ W_xn.T + b_xn + (r * h_prev) @ W_hn.T + b_hn)
+    return (1 - z) * n + z * h_prev
 
 
 def gru_step_forward(

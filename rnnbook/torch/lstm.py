@@ -19,7 +19,40 @@ from torch import Tensor
 
 from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
 
-__all__ = ["LSTM", "lstm_step_forward"]
+__all__ = ["LSTM", "lstm_cell", "lstm_step_forward"]
+
+
+def lstm_cell(
+    x_t: Tensor,
+    h_prev: Tensor,
+    c_prev: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None = None,
+    bias_hh: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """One LSTM step in the book's notation: ``(h_t, c_t)`` from ``x_t``, ``h_{t-1}``, ``c_{t-1}``.
+
+    The mirror of :func:`rnnbook.numpy.lstm.lstm_cell`, the reference the layer's fast path is
+    tested against, and the cell :class:`rnnbook.torch.fused.FusedLSTM` compiles. ``x_t``
+    ``(N, d_x)``, ``h_prev`` and ``c_prev`` ``(N, d_h)``; ``weight_ih`` = ``[W_xi; W_xf; W_xg; W_xo]``
+    ``(4 d_h, d_x)``, ``weight_hh`` = ``[W_hi; W_hf; W_hg; W_ho]`` ``(4 d_h, d_h)``,
+    ``[b_i; b_f; b_g; b_o] = bias_ih + bias_hh`` ``(4 d_h,)`` (both None without bias). The four
+    gates' products are taken as one stacked matmul each for ``x_t`` and ``h_{t-1}`` and split.
+    """
+    a_t = x_t @ weight_ih.T + h_prev @ weight_hh.T  # [a_i; a_f; a_g; a_o]
+    if bias_ih is not None and bias_hh is not None:
+        a_t = a_t + (bias_ih + bias_hh)
+    a_i, a_f, a_g, a_o = a_t.chunk(4, dim=-1)
+    i, f, g, o = (
+        torch.sigmoid(a_i),
+        torch.sigmoid(a_f),
+        torch.tanh(a_g),
+        torch.sigmoid(a_o),
+    )
+    c_t = f * c_prev + i * g
+    h_t = o * torch.tanh(c_t)
+    return h_t, c_t
 
 
 def lstm_step_forward(

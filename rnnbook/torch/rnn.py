@@ -17,13 +17,36 @@ from torch import Tensor
 
 from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
 
-__all__ = ["RNN", "rnn_step_forward"]
+__all__ = ["RNN", "rnn_cell", "rnn_step_forward"]
 
 _ACTIVATIONS = {
     "tanh": torch.tanh,
     "relu": torch.relu,
     "sigmoid": torch.sigmoid,
 }  # sigmoid: an extension, not in torch.nn
+
+
+def rnn_cell(
+    x_t: Tensor,
+    h_prev: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None = None,
+    bias_hh: Tensor | None = None,
+    nonlinearity: str = "tanh",
+) -> Tensor:
+    """One Elman step in the book's notation: ``h_t = f(W_xh x_t + W_hh h_{t-1} + b_h)``.
+
+    The mirror of :func:`rnnbook.numpy.rnn.rnn_cell`; the reference the layer's fast path (input
+    terms for all steps at once, then :func:`rnn_step_forward`) is tested against. ``x_t``
+    ``(N, d_x)``, ``h_prev`` ``(N, d_h)``; ``weight_ih`` = W_xh ``(d_h, d_x)``, ``weight_hh`` = W_hh
+    ``(d_h, d_h)``, ``b_h = bias_ih + bias_hh`` ``(d_h,)`` (both None without bias). Returns
+    ``h_t`` ``(N, d_h)``.
+    """
+    W_xh, W_hh = weight_ih, weight_hh
+    b_h = 0.0 if bias_ih is None or bias_hh is None else bias_ih + bias_hh
+    f = _ACTIVATIONS[nonlinearity]
+    return f(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
 
 
 def rnn_step_forward(
