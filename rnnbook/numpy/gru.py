@@ -172,7 +172,7 @@ def gru_step_backward(
 class GRU(RecurrentBase):
     """Gated recurrent unit with torch.nn.GRU's arguments, parameters and shapes, in NumPy.
 
-    ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
     bidirectional=False, dtype=np.float64, seed=None, reset_after=True)``. ``reset_after=True``
     is torch.nn's and cuDNN's placement of the reset gate (weights load from torch.nn.GRU);
     ``reset_after=False`` is Cho et al. 2014's. Gate order r, z, n in the stacked weights.
@@ -187,6 +187,7 @@ class GRU(RecurrentBase):
         num_layers: int = 1,
         bias: bool = True,
         batch_first: bool = False,
+        dropout: float = 0.0,
         bidirectional: bool = False,
         dtype: Any = np.float64,
         seed: int | None = None,
@@ -199,6 +200,7 @@ class GRU(RecurrentBase):
             num_layers,
             bias,
             batch_first,
+            dropout,
             bidirectional,
             dtype,
             seed,

@@ -163,7 +163,7 @@ def lstm_step_backward(
 class LSTM(RecurrentBase):
     """Long short-term memory layer with torch.nn.LSTM's arguments, parameters and shapes, in NumPy.
 
-    ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
     bidirectional=False, dtype=np.float64, seed=None)``. The state is a pair: ``forward(x,
     hx=None, lengths=None)`` takes ``hx = (h_0, c_0)`` and returns ``(output, (h_n, c_n))``;
     ``backward(d_output, d_h_n=None)`` takes ``d_h_n = (dL/dh_n, dL/dc_n)`` (None when the loss

@@ -119,7 +119,7 @@ class RNN(RecurrentBase):
     """Elman RNN layer with torch.nn.RNN's arguments, parameters and shapes, in NumPy.
 
     ``RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-    batch_first=False, bidirectional=False, dtype=np.float64, seed=None)``; ``nonlinearity``
+    batch_first=False, dropout=0.0, bidirectional=False, dtype=np.float64, seed=None)``; ``nonlinearity``
     is ``"tanh"`` or ``"relu"`` as in torch.nn, or ``"sigmoid"`` (an extension for chapter 5).
 
     ``forward(x, hx=None, lengths=None) -> (output, h_n)`` and ``backward(d_output, d_h_n=None) -> (d_x, d_hx)``
@@ -137,6 +137,7 @@ class RNN(RecurrentBase):
         nonlinearity: str = "tanh",
         bias: bool = True,
         batch_first: bool = False,
+        dropout: float = 0.0,
         bidirectional: bool = False,
         dtype: Any = np.float64,
         seed: int | None = None,
@@ -152,6 +153,7 @@ class RNN(RecurrentBase):
             num_layers,
             bias,
             batch_first,
+            dropout,
             bidirectional,
             dtype,
             seed,
