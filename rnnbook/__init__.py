@@ -8,6 +8,19 @@ and shapes as :mod:`torch.nn`:
 * :mod:`rnnbook.torch`: the same models as :class:`torch.nn.Module` s written from the
   equations, differentiated by autograd, running on CPU or CUDA.
 
+The recurrent layers take torch.nn's constructor arguments in torch.nn's order (``input_size,
+hidden_size, num_layers, [nonlinearity,] bias, batch_first, dropout, bidirectional``) in both
+backends, and the same extensions in both (``nonlinearity="sigmoid"``, the GRU's
+``reset_after``). Exactly these arguments differ, and why:
+
+* :mod:`rnnbook.numpy` has ``seed``: NumPy has no global generator like ``torch.manual_seed``,
+  so each layer draws its initial parameters and its dropout masks from its own generator,
+  ``np.random.default_rng(seed)``;
+* :mod:`rnnbook.numpy`'s ``dtype`` defaults to ``np.float64`` (torch's ``dtype=None`` means
+  float32): hand-written gradients are checked against finite differences, which need float64;
+* :mod:`rnnbook.torch` has ``device`` (NumPy runs on the CPU only), and its LSTM accepts torch.nn's
+  ``proj_size``, which must be 0 (projections are not implemented in either backend).
+
 Around them: :mod:`rnnbook.data` (text corpus, vocabulary, batching for truncated BPTT),
 :mod:`rnnbook.tasks` (seeded synthetic tasks, digit transduction, labelling that needs the
 future), :mod:`rnnbook.train` (the language-model loop, both backends), :mod:`rnnbook.fit` (the

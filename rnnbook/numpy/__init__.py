@@ -1,7 +1,10 @@
 """From-scratch NumPy recurrent networks with hand-written backward passes.
 
 Class names, constructor arguments, parameter names and shapes follow :mod:`torch.nn`, so
-weights load across ``rnnbook.numpy``, ``rnnbook.torch`` and ``torch.nn``.
+weights load across ``rnnbook.numpy``, ``rnnbook.torch`` and ``torch.nn``; the constructors add
+``seed`` and default ``dtype`` to float64 (see :mod:`rnnbook` for why). ``make_recurrent``,
+``RecurrentBase``, the cell functions (``rnn_cell``, ``lstm_cell``, ``gru_cell``) and the step
+functions have the same names as in :mod:`rnnbook.torch`.
 """
 
 from .activations import (
