@@ -33,7 +33,8 @@ def _sizes(seed: int) -> tuple[int, int, int, int]:
     return tuple(int(v) for v in rng.integers(1, 7, size=4))  # T, N, d_x, d_h
 
 
-def _numpy_cell(cell, kw, weights, x_t, state):
+def _cell(backend, cell, kw, weights, x_t, state):
+    """One step of ``backend``'s (rn or rt) cell function from the layer-0 weights: the new state tuple."""
     w = (
         weights["weight_ih_l0"],
         weights["weight_hh_l0"],
@@ -41,24 +42,18 @@ def _numpy_cell(cell, kw, weights, x_t, state):
         weights.get("bias_hh_l0"),
     )
     if cell == "rnn":
-        return (rn.rnn_cell(x_t, state[0], *w, **kw),)
+        return (backend.rnn_cell(x_t, state[0], *w, **kw),)
     if cell == "lstm":
-        return rn.lstm_cell(x_t, state[0], state[1], *w)
-    return (rn.gru_cell(x_t, state[0], *w, **kw),)
+        return backend.lstm_cell(x_t, state[0], state[1], *w)
+    return (backend.gru_cell(x_t, state[0], *w, **kw),)
+
+
+def _numpy_cell(cell, kw, weights, x_t, state):
+    return _cell(rn, cell, kw, weights, x_t, state)
 
 
 def _torch_cell(cell, kw, weights, x_t, state):
-    w = (
-        weights["weight_ih_l0"],
-        weights["weight_hh_l0"],
-        weights.get("bias_ih_l0"),
-        weights.get("bias_hh_l0"),
-    )
-    if cell == "rnn":
-        return (rt.rnn_cell(x_t, state[0], *w, **kw),)
-    if cell == "lstm":
-        return rt.lstm_cell(x_t, state[0], state[1], *w)
-    return (rt.gru_cell(x_t, state[0], *w, **kw),)
+    return _cell(rt, cell, kw, weights, x_t, state)
 
 
 def _state_count(cell: str) -> int:

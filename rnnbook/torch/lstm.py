@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
+from .recurrent import Mask, RecurrentBase, State, Weights
 
 __all__ = ["LSTM", "lstm_cell", "lstm_step_forward"]
 
@@ -124,15 +124,7 @@ class LSTM(RecurrentBase):
         self, x: Tensor, state0: State, w: Weights, mask: Mask = None
     ) -> tuple[Tensor, State, None]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; ``h`` and ``c`` frozen where ``mask`` is 0."""
-        xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
-        if w["bias_ih"] is not None:
-            xw = xw + w["bias_ih"]
-        h, c = state0
-        hs = []
-        # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
-        # scatter its gradient into a zero-filled copy of the whole (T, N, 4 d_h) tensor.
-        for t, xw_t in enumerate(xw.unbind(0)):
-            h_new, c_new = lstm_step_forward(xw_t, h, c, w["weight_hh"], w["bias_hh"])
-            h, c = keep_state(mask, t, h_new, h), keep_state(mask, t, c_new, c)
-            hs.append(h)
-        return torch.stack(hs), (h, c), None
+        W_hh, b_hh = w["weight_hh"], w["bias_hh"]
+        return self._recur(
+            x, state0, w, mask, lambda xw_t, s: lstm_step_forward(xw_t, *s, W_hh, b_hh)
+        )

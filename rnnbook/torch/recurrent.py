@@ -256,6 +256,28 @@ class RecurrentBase(nn.Module):
             output = output.transpose(0, 1)
         return output, (h_n[0] if self.state_count == 1 else h_n)
 
+    @staticmethod
+    def _recur(
+        x: Tensor, state0: State, w: Weights, mask: Mask, step: Any
+    ) -> tuple[Tensor, State, None]:
+        """The loop over time the RNN, LSTM and GRU share: ``(out, state_T, None)``.
+
+        The input terms ``W_ih x_t + b_ih`` of every step come from one matmul; then
+        ``step(xw_t, state)`` (the cell's ``*_step_forward``) gives the new state tuple, frozen on
+        padded steps with :func:`keep_state`; ``out`` stacks ``h_t`` (the first part of the state).
+        """
+        xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
+        if w["bias_ih"] is not None:
+            xw = xw + w["bias_ih"]
+        state, hs = state0, []
+        # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
+        # scatter its gradient into a zero-filled copy of the whole (T, N, gates d_h) tensor.
+        for t, xw_t in enumerate(xw.unbind(0)):
+            new = step(xw_t, state)
+            state = tuple(keep_state(mask, t, n, s) for n, s in zip(new, state))
+            hs.append(state[0])
+        return torch.stack(hs), state, None
+
     def _sequence_forward(
         self, x: Tensor, state0: State, w: Weights, mask: Mask = None
     ) -> tuple[Tensor, State, None]:

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
+from .recurrent import Mask, RecurrentBase, State, Weights
 
 __all__ = ["RNN", "rnn_cell", "rnn_step_forward"]
 
@@ -108,24 +108,14 @@ class RNN(RecurrentBase):
         self, x: Tensor, state0: State, w: Weights, mask: Mask = None
     ) -> tuple[Tensor, State, None]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
-        xw = x @ w["weight_ih"].T  # W_xh x_t for every t in one matmul
-        if w["bias_ih"] is not None:
-            xw = xw + w["bias_ih"]
-        (h,) = state0
-        hs = []
-        # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
-        # scatter its gradient into a zero-filled copy of the whole (T, N, d_h) tensor.
-        for t, xw_t in enumerate(xw.unbind(0)):
-            h = keep_state(
-                mask,
-                t,
-                rnn_step_forward(
-                    xw_t, h, w["weight_hh"], w["bias_hh"], self.nonlinearity
-                ),
-                h,
-            )
-            hs.append(h)
-        return torch.stack(hs), (h,), None
+        W_hh, b_hh, f = w["weight_hh"], w["bias_hh"], self.nonlinearity
+        return self._recur(
+            x,
+            state0,
+            w,
+            mask,
+            lambda xw_t, s: (rnn_step_forward(xw_t, *s, W_hh, b_hh, f),),
+        )
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
