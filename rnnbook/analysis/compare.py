@@ -52,7 +52,7 @@ def input_gradient_norms(
     Args:
         model: maps float inputs ``(N, T, d_x)`` to ``(N, d_y)`` (one output per sequence, e.g. a
             :class:`~rnnbook.torch.SequenceModel` with ``readout="last"`` or a
-            :class:`~rnnbook.torch.Perceptron`) or to ``(N, T, d_y)`` (one output per step; then
+            :class:`~rnnbook.torch.FlatMLP`) or to ``(N, T, d_y)`` (one output per step; then
             ``y_position`` is the output at step ``position``).
         x: the inputs ``(N, T, d_x)``, cast to the model's dtype.
         position: which step's output is differentiated when the model outputs every step.
@@ -134,13 +134,13 @@ def sequential_steps(model: nn.Module, T: int) -> int:
       scan needs only about ``log2 T`` rounds per layer (chapter *RNNs today*);
     * :class:`~rnnbook.torch.TCN`: one per causal convolution, ``2 * num_levels``, whatever ``T``;
     * :class:`~rnnbook.torch.CausalTransformer`: one per block, ``num_layers``, whatever ``T``;
-    * :class:`~rnnbook.torch.Perceptron`: 1 (it has no time axis: the whole window at once).
+    * :class:`~rnnbook.torch.FlatMLP`: 1 (it has no time axis: the whole window at once).
 
     A :class:`~rnnbook.torch.SequenceModel` counts its recurrent layer or body. Only the dependence
     along time is counted: the operations inside a step (or a block) are not.
     """
+    from ..torch.mlp import FlatMLP
     from ..torch.models import SequenceModel
-    from ..torch.perceptron import Perceptron
     from ..torch.recurrent import RecurrentBase
     from ..torch.tcn import TCN
     from ..torch.transformer import CausalTransformer
@@ -154,10 +154,10 @@ def sequential_steps(model: nn.Module, T: int) -> int:
         return 2 * len(model.blocks)
     if isinstance(model, CausalTransformer):
         return len(model.blocks)
-    if isinstance(model, Perceptron):
+    if isinstance(model, FlatMLP):
         return 1
     raise TypeError(
-        f"model must be a recurrent layer, TCN, CausalTransformer, Perceptron or SequenceModel, got {type(model).__name__}"
+        f"model must be a recurrent layer, TCN, CausalTransformer, FlatMLP or SequenceModel, got {type(model).__name__}"
     )
 
 

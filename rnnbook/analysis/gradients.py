@@ -33,7 +33,7 @@ import torch
 from numpy.typing import ArrayLike
 
 from ..init import identity_recurrent_, orthogonal_recurrent_, scale_recurrent_
-from ..torch.utils import snap_to_float32_
+from ..torch.optim import snap_to_float32_
 from ..training.loop import run_steps
 from ..training.parallel import parallel_map
 from ..training.supervised import as_tensor_like, evaluate_task, task_loss
@@ -231,7 +231,7 @@ def trace_sgd(
     The loop is :func:`rnnbook.training.supervised.fit`'s (the same mini-batches for the same ``seed``, drawn
     without replacement by ``np.random.default_rng(seed)``; clipping of the global norm to
     ``clip`` when given; float64 parameters rounded to the float32 grid after each step, see
-    :func:`rnnbook.torch.utils.snap_to_float32_`), with ``torch.optim.SGD(lr)`` and with a record, per step, of every
+    :func:`rnnbook.torch.optim.snap_to_float32_`), with ``torch.optim.SGD(lr)`` and with a record, per step, of every
     parameter's gradient norm before clipping and every parameter's norm after the step (see
     :class:`Trace`). The model must be a one-layer RNN ``SequenceModel`` (parameters as in
     :data:`BOOK_SYMBOLS`). Non-finite values are recorded as they come: an exploding run is

@@ -1,7 +1,10 @@
 """From-scratch NumPy recurrent networks with hand-written backward passes.
 
 Class names, constructor arguments, parameter names and shapes follow :mod:`torch.nn`, so
-weights load across ``rnnbook.numpy``, ``rnnbook.torch`` and ``torch.nn``.
+weights load across ``rnnbook.numpy``, ``rnnbook.torch`` and ``torch.nn``; the constructors add
+``seed`` and default ``dtype`` to float64 (see :mod:`rnnbook` for why). ``make_recurrent``,
+``RecurrentBase``, the cell functions (``rnn_cell``, ``lstm_cell``, ``gru_cell``) and the step
+functions have the same names as in :mod:`rnnbook.torch`.
 """
 
 from .activations import (
@@ -22,20 +25,24 @@ from .attention import AdditiveAttention, masked_softmax
 from .charlm import CharModel
 from .embedding import Embedding
 from .gradcheck import check_layer_gradients, numerical_gradient, relative_error
-from .gru import GRU, gru_step_backward, gru_step_forward
+from .gru import GRU, gru_cell, gru_step_backward, gru_step_forward
 from .linear import Linear
 from .losses import cross_entropy
-from .lstm import LSTM, lstm_step_backward, lstm_step_forward
+from .lstm import LSTM, lstm_cell, lstm_step_backward, lstm_step_forward
 from .perceptron import Perceptron
-from .recurrent import RecurrentLayer
-from .rnn import RNN, rnn_step_backward, rnn_step_forward
+from .recurrent import RecurrentBase, make_recurrent
+from .rnn import RNN, rnn_cell, rnn_step_backward, rnn_step_forward
 from .seq2seq import Seq2Seq
 
 __all__ = [
     "RNN",
     "LSTM",
     "GRU",
-    "RecurrentLayer",
+    "RecurrentBase",
+    "make_recurrent",
+    "rnn_cell",
+    "lstm_cell",
+    "gru_cell",
     "rnn_step_forward",
     "rnn_step_backward",
     "lstm_step_forward",

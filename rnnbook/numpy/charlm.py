@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._cells import resolve_cell
 from .._shapes import format_shape
 from ._params import copy_into
 from .linear import Linear
 from .losses import cross_entropy
+from .recurrent import make_recurrent
 
 __all__ = ["CharModel"]
 
@@ -79,9 +79,6 @@ class CharModel:
         dtype: Any = np.float64,
         seed: int | None = None,
     ) -> None:
-        import rnnbook.numpy as backend
-
-        layer_cls = resolve_cell(backend, cell)
         rnn_seed, decoder_seed = (
             int(s) for s in np.random.default_rng(seed).integers(0, 2**63 - 1, size=2)
         )
@@ -89,8 +86,13 @@ class CharModel:
         self.vocab_size = vocab_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
-        self.rnn = layer_cls(
-            vocab_size, hidden_size, num_layers=num_layers, dtype=dtype, seed=rnn_seed
+        self.rnn = make_recurrent(
+            cell,
+            vocab_size,
+            hidden_size,
+            num_layers=num_layers,
+            dtype=dtype,
+            seed=rnn_seed,
         )
         self.decoder = Linear(hidden_size, vocab_size, dtype=dtype, seed=decoder_seed)
         self.dtype = self.rnn.dtype

@@ -13,6 +13,7 @@ collects the gradients of the positions that looked it up::
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._shapes import check_same_shape, positive_int
 from ._params import copy_into, float_dtype, to_numpy
 
-__all__ = ["Embedding", "check_tokens"]
+__all__ = ["Embedding", "EmbeddingCache", "check_tokens"]
 
 Array = NDArray[np.floating]
 
@@ -38,6 +39,13 @@ def check_tokens(ids: Any, vocab_size: int, name: str) -> NDArray[np.int64]:
             f"{name} must lie in [0, {vocab_size}) (the vocabulary), got values in [{arr.min()}, {arr.max()}]"
         )
     return arr.astype(np.int64, copy=False)
+
+
+@dataclass
+class EmbeddingCache:
+    """What :meth:`Embedding.backward` needs from one ``forward`` call (``layer.cache``): the token ids ``(...)``."""
+
+    ids: NDArray[np.int64]
 
 
 class Embedding:
@@ -69,7 +77,7 @@ class Embedding:
         self.params: dict[str, Array] = {}
         self.reset_parameters(seed)
         self.grads: dict[str, Array] = {"weight": np.zeros_like(self.params["weight"])}
-        self._cache: NDArray[np.int64] | None = None
+        self.cache: EmbeddingCache | None = None  # the last forward's; see backward
 
     def reset_parameters(self, seed: int | None = None) -> None:
         """torch.nn.Embedding's default: every entry from N(0, 1)."""
@@ -87,21 +95,26 @@ class Embedding:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Load a ``{"weight": (V, d_e)}`` mapping (arrays or tensors), checked first, copied in place."""
         copy_into(self.params, state)
-        self._cache = None
+        self.cache = None
 
     def forward(self, ids: ArrayLike) -> Array:
         """``E[ids]``: tokens ``(...)`` -> vectors ``(..., d_e)``."""
         arr = check_tokens(ids, self.num_embeddings, "ids")
-        self._cache = arr
+        self.cache = EmbeddingCache(arr)
         return self.params["weight"][arr]
 
     __call__ = forward
 
-    def backward(self, d_x: ArrayLike) -> None:
-        """Fill ``grads["weight"]`` from dL/d(output) ``(..., d_e)``: row ``k`` sums the gradients of the positions holding ``k``."""
-        if self._cache is None:
+    def backward(self, d_x: ArrayLike, cache: EmbeddingCache | None = None) -> None:
+        """Fill ``grads["weight"]`` from dL/d(output) ``(..., d_e)``: row ``k`` sums the gradients of the positions holding ``k``.
+
+        ``cache``: the :class:`EmbeddingCache` of the ``forward`` call to differentiate (None: the
+        last one's, ``self.cache``).
+        """
+        cache = self.cache if cache is None else cache
+        if cache is None:
             raise RuntimeError("backward() needs a forward() call first")
-        ids = self._cache
+        ids = cache.ids
         d = np.asarray(d_x, dtype=self.dtype)
         check_same_shape(d.shape, (*ids.shape, self.embedding_dim), "d_x")
         grad = np.zeros_like(self.params["weight"])

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .recurrent import RecurrentLayer
+from .recurrent import RecurrentBase
 
 __all__ = ["numerical_gradient", "relative_error", "check_layer_gradients"]
 
@@ -52,7 +52,7 @@ def relative_error(a: Any, b: Any) -> float:
 
 
 def check_layer_gradients(
-    layer: RecurrentLayer,
+    layer: RecurrentBase,
     x: NDArray[np.floating],
     hx: Any = None,
     seed: int = 0,

@@ -31,14 +31,53 @@ from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from
 from .recurrent import (
     Array,
     Mask,
-    RecurrentLayer,
+    RecurrentBase,
     State,
     Weights,
     all_steps_matmul,
     keep_state,
 )
 
-__all__ = ["GRU", "gru_step_forward", "gru_step_backward"]
+__all__ = ["GRU", "gru_cell", "gru_step_forward", "gru_step_backward"]
+
+
+def gru_cell(
+    x_t: Array,
+    h_prev: Array,
+    weight_ih: Array,
+    weight_hh: Array,
+    bias_ih: Array | None = None,
+    bias_hh: Array | None = None,
+    reset_after: bool = True,
+) -> Array:
+    """One GRU step in the book's notation: ``h_t`` from ``x_t`` and ``h_{t-1}``.
+
+    The reference the layer's fast path (:func:`gru_step_forward` on precomputed input terms) is
+    tested against.
+
+    Args:
+        x_t: ``(N, d_x)``; h_prev: ``(N, d_h)``, ``h_{t-1}``.
+        weight_ih: ``[W_xr; W_xz; W_xn]`` ``(3 d_h, d_x)``; weight_hh: ``[W_hr; W_hz; W_hn]``
+            ``(3 d_h, d_h)``.
+        bias_ih: ``[b_xr; b_xz; b_xn]``, bias_hh: ``[b_hr; b_hz; b_hn]``, ``(3 d_h,)`` each; both
+            None without bias.
+        reset_after: ``r_t`` multiplies ``W_hn h_{t-1} + b_hn`` (torch.nn, cuDNN) or, if False,
+            ``h_{t-1}`` before ``W_hn`` (Cho et al. 2014).
+
+    Returns:
+        ``h_t`` ``(N, d_h)``.
+    """
+    W_xr, W_xz, W_xn = np.split(weight_ih, 3)
+    W_hr, W_hz, W_hn = np.split(weight_hh, 3)
+    b_xr, b_xz, b_xn = (0.0,) * 3 if bias_ih is None else np.split(bias_ih, 3)
+    b_hr, b_hz, b_hn = (0.0,) * 3 if bias_hh is None else np.split(bias_hh, 3)
+    r = sigmoid(x_t @ W_xr.T + b_xr + h_prev @ W_hr.T + b_hr)
+    z = sigmoid(x_t @ W_xz.T + b_xz + h_prev @ W_hz.T + b_hz)
+    if reset_after:
+        n = tanh(x_t @ W_xn.T + b_xn + r * (h_prev @ W_hn.T + b_hn))
+    else:
+        n = tanh(x_t @ W_xn.T + b_xn + (r * h_prev) @ W_hn.T + b_hn)
+    return (1.0 - z) * n + z * h_prev
 
 
 def gru_step_forward(
@@ -130,10 +169,10 @@ def gru_step_backward(
     return dxw_t, dhw_t, dh_prev
 
 
-class GRU(RecurrentLayer):
+class GRU(RecurrentBase):
     """Gated recurrent unit with torch.nn.GRU's arguments, parameters and shapes, in NumPy.
 
-    ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
     bidirectional=False, dtype=np.float64, seed=None, reset_after=True)``. ``reset_after=True``
     is torch.nn's and cuDNN's placement of the reset gate (weights load from torch.nn.GRU);
     ``reset_after=False`` is Cho et al. 2014's. Gate order r, z, n in the stacked weights.
@@ -148,6 +187,7 @@ class GRU(RecurrentLayer):
         num_layers: int = 1,
         bias: bool = True,
         batch_first: bool = False,
+        dropout: float = 0.0,
         bidirectional: bool = False,
         dtype: Any = np.float64,
         seed: int | None = None,
@@ -160,6 +200,7 @@ class GRU(RecurrentLayer):
             num_layers,
             bias,
             batch_first,
+            dropout,
             bidirectional,
             dtype,
             seed,

@@ -12,6 +12,7 @@ Backward, with ``dL/dy_t`` the upstream gradient::
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,9 +21,22 @@ from numpy.typing import ArrayLike, NDArray
 from .._shapes import check_same_shape, format_shape, positive_int
 from ._params import copy_into, float_dtype
 
-__all__ = ["Linear"]
+__all__ = ["Linear", "LinearCache"]
 
 Array = NDArray[np.floating]
+
+
+@dataclass
+class LinearCache:
+    """What :meth:`Linear.backward` needs from one ``forward`` call (``layer.cache``).
+
+    Attributes:
+        x: the input, cast to the layer's dtype, ``(..., in_features)``.
+        output_shape: the shape of ``y``, ``(..., out_features)``.
+    """
+
+    x: Array
+    output_shape: tuple[int, ...]
 
 
 class Linear:
@@ -61,7 +75,7 @@ class Linear:
         self.grads: dict[str, Array] = {
             k: np.zeros_like(v) for k, v in self.params.items()
         }
-        self._cache: tuple[Array, tuple[int, ...]] | None = None
+        self.cache: LinearCache | None = None  # the last forward's; see backward
 
     def _param_shapes(self) -> dict[str, tuple[int, ...]]:
         shapes = {"weight": (self.out_features, self.in_features)}
@@ -89,7 +103,7 @@ class Linear:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Load NumPy arrays or torch tensors keyed like torch.nn.Linear's state dict (checked, copied in place)."""
         copy_into(self.params, state)
-        self._cache = None
+        self.cache = None
 
     def _as_input(self, x: ArrayLike, name: str) -> Array:
         arr = np.asarray(x)
@@ -112,20 +126,23 @@ class Linear:
         y = arr @ self.params["weight"].T
         if self.bias:
             y = y + self.params["bias"]
-        self._cache = (arr, y.shape)
+        self.cache = LinearCache(arr, y.shape)
         return y
 
     __call__ = forward
 
-    def backward(self, d_y: ArrayLike) -> Array:
-        """Gradients for the last ``forward``: fills ``grads`` and returns dL/dx ``(..., in_features)``.
+    def backward(self, d_y: ArrayLike, cache: LinearCache | None = None) -> Array:
+        """Gradients for a ``forward`` call: fills ``grads`` and returns dL/dx ``(..., in_features)``.
 
         Args:
             d_y: dL/dy with the shape ``forward`` returned, ``(..., out_features)``.
+            cache: that call's :class:`LinearCache` (``layer.cache`` right after it); None: the
+                last forward's, ``self.cache``.
         """
-        if self._cache is None:
+        cache = self.cache if cache is None else cache
+        if cache is None:
             raise RuntimeError("backward() needs a forward() call first")
-        x, y_shape = self._cache
+        x, y_shape = cache.x, cache.output_shape
         d = self._as_input(d_y, "d_y")
         check_same_shape(d.shape, y_shape, "d_y")
         d_flat = d.reshape(

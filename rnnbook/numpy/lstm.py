@@ -38,7 +38,7 @@ from .activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from
 from .recurrent import (
     Array,
     Mask,
-    RecurrentLayer,
+    RecurrentBase,
     State,
     Weights,
     all_steps_matmul,
@@ -46,7 +46,44 @@ from .recurrent import (
     keep_state,
 )
 
-__all__ = ["LSTM", "lstm_step_forward", "lstm_step_backward"]
+__all__ = ["LSTM", "lstm_cell", "lstm_step_forward", "lstm_step_backward"]
+
+
+def lstm_cell(
+    x_t: Array,
+    h_prev: Array,
+    c_prev: Array,
+    weight_ih: Array,
+    weight_hh: Array,
+    bias_ih: Array | None = None,
+    bias_hh: Array | None = None,
+) -> tuple[Array, Array]:
+    """One LSTM step in the book's notation: ``(h_t, c_t)`` from ``x_t``, ``h_{t-1}``, ``c_{t-1}``.
+
+    The reference the layer's fast path (:func:`lstm_step_forward` on precomputed input terms) is
+    tested against.
+
+    Args:
+        x_t: ``(N, d_x)``; h_prev, c_prev: ``(N, d_h)``, ``h_{t-1}`` and ``c_{t-1}``.
+        weight_ih: ``[W_xi; W_xf; W_xg; W_xo]`` ``(4 d_h, d_x)``.
+        weight_hh: ``[W_hi; W_hf; W_hg; W_ho]`` ``(4 d_h, d_h)``.
+        bias_ih, bias_hh: ``(4 d_h,)`` each, ``[b_i; b_f; b_g; b_o] = bias_ih + bias_hh``; both
+            None without bias.
+
+    The four gates' products are one stacked matmul each for ``x_t`` and ``h_{t-1}``, split into
+    the pre-activations ``a_i, a_f, a_g, a_o`` (as in :func:`rnnbook.torch.lstm.lstm_cell`).
+
+    Returns:
+        ``(h_t, c_t)``, each ``(N, d_h)``.
+    """
+    a_t = x_t @ weight_ih.T + h_prev @ weight_hh.T  # [a_i; a_f; a_g; a_o]
+    if bias_ih is not None and bias_hh is not None:
+        a_t = a_t + (bias_ih + bias_hh)
+    a_i, a_f, a_g, a_o = np.split(a_t, 4, axis=-1)
+    i, f, g, o = sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o)
+    c_t = f * c_prev + i * g
+    h_t = o * tanh(c_t)
+    return h_t, c_t
 
 
 def lstm_step_forward(
@@ -123,10 +160,10 @@ def lstm_step_backward(
     return da_t, da_t @ weight_hh, dc * f
 
 
-class LSTM(RecurrentLayer):
+class LSTM(RecurrentBase):
     """Long short-term memory layer with torch.nn.LSTM's arguments, parameters and shapes, in NumPy.
 
-    ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
     bidirectional=False, dtype=np.float64, seed=None)``. The state is a pair: ``forward(x,
     hx=None, lengths=None)`` takes ``hx = (h_0, c_0)`` and returns ``(output, (h_n, c_n))``;
     ``backward(d_output, d_h_n=None)`` takes ``d_h_n = (dL/dh_n, dL/dc_n)`` (None when the loss

@@ -15,7 +15,7 @@ These are exactly :mod:`torch.optim`'s formulas (no weight decay, no dampening, 
 (the buffers, keyed ``"<buffer>/<parameter name>"`` with torch.optim's buffer names), so a
 checkpoint can store it without pickling.
 
-:func:`clip_grad_norm` rescales all gradients together when their global L2 norm exceeds a
+:func:`clip_grad_norm_` rescales all gradients together when their global L2 norm exceeds a
 threshold (Pascanu, Mikolov, Bengio 2013), with ``torch.nn.utils.clip_grad_norm_``'s formula.
 """
 
@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from .._shapes import format_shape
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "Adam", "clip_grad_norm", "snap_to_float32"]
+__all__ = ["Optimizer", "SGD", "Adagrad", "Adam", "clip_grad_norm_", "snap_to_float32_"]
 
 Array = NDArray[np.floating]
 
@@ -298,7 +298,7 @@ class Adam(Optimizer):
         p -= step_size * (m / denom)
 
 
-def clip_grad_norm(grads: Mapping[str, Array], max_norm: float) -> float:
+def clip_grad_norm_(grads: Mapping[str, Array], max_norm: float) -> float:
     """Clip the global L2 norm of all gradients, in place; return the norm before clipping.
 
     With ``||g|| = sqrt(sum over every gradient array of sum(g^2))``, every array is multiplied
@@ -336,10 +336,10 @@ def clip_grad_norm(grads: Mapping[str, Array], max_norm: float) -> float:
     return total
 
 
-def snap_to_float32(params: Mapping[str, Array]) -> None:
+def snap_to_float32_(params: Mapping[str, Array]) -> None:
     """Round every float64 array of ``params``, in place, to the nearest float32 value.
 
-    The NumPy twin of :func:`rnnbook.torch.utils.snap_to_float32_`, which explains why the book's
+    The NumPy twin of :func:`rnnbook.torch.optim.snap_to_float32_`, which explains why the book's
     training loops call it after each update: last-bit differences between CPUs' kernels (about
     1e-16 of a value) vanish in the rounding (a grid of about 6e-8), so every machine continues
     from bit-identical parameters. Values beyond float32's range are left as they are; arrays of

@@ -26,16 +26,32 @@ so the final state is each sequence's state at its own last real step; its backw
 zeroes the outputs at padded steps (so nothing flows back from them) and, for the ``_reverse``
 direction, reverses each sequence within its own length by an index gather, so that it starts at
 the sequence's last real token.
+
+The forward pass's cache is an explicit, public value (the CS231n pattern, kept on the layer for
+convenience): ``forward`` stores a :class:`RecurrentCache` in ``layer.cache`` (None before the first
+forward), and ``backward(d_output, d_h_n, cache=None)`` differentiates the forward that produced
+``cache`` (default: the last one). A caller that runs the layer several times and goes back through
+an earlier call (the attention decoder of :class:`~rnnbook.numpy.Seq2Seq`, one call per step) keeps
+each call's ``layer.cache`` and passes it back.
+
+Dropout (``dropout=p``, torch.nn's semantics): in training mode (``train()``, the default; ``eval()``
+turns it off, ``training`` says which), the outputs of every layer but the last are multiplied by
+a mask of ``0`` (probability ``p``) and ``1 / (1 - p)`` entries before they enter the next layer.
+The masks are drawn from the layer's own generator, ``layer.generator``
+(``np.random.default_rng(seed)``), kept in the cache, and backward multiplies by the same masks.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._cells import resolve_cell
 from .._shapes import (
     check_layer_sizes,
     check_lengths,
@@ -89,11 +105,62 @@ def gate_blocks(a: Array, count: int) -> tuple[Array, ...]:
     return tuple(a[..., k * H : (k + 1) * H] for k in range(count))
 
 
-class RecurrentLayer:
+@dataclass
+class RecurrentCache:
+    """What :meth:`RecurrentBase.backward` needs from one ``forward`` call (``layer.cache``).
+
+    Attributes:
+        caches: one entry per layer and direction, index ``layer * D + direction``: what the
+            subclass's ``_sequence_forward`` returned for it (its inputs, states and gates).
+        batched: whether the input had a batch axis.
+        output_shape: the shape of ``output`` as ``forward`` returned it.
+        state_shape: the shape of ``h_n`` (of each part, for LSTM).
+        mask: ``(T, N, 1)`` bool, True on real steps (None: no ``lengths``).
+        reverse: ``(T, N)`` time indices that reverse each sequence within its length (None: no
+            ``lengths``).
+        dropout_masks: one entry per layer: the dropout mask multiplied into that layer's input
+            ``(T, N, D d_h)`` (None for layer 0, and for every layer when no dropout was applied).
+    """
+
+    caches: list[Any]
+    batched: bool
+    output_shape: tuple[int, ...]
+    state_shape: tuple[int, ...]
+    mask: Mask
+    reverse: NDArray[np.int64] | None
+    dropout_masks: list[Array | None]
+
+
+def check_dropout(dropout: Any, num_layers: int) -> float:
+    """``dropout`` as a float in [0, 1] (ValueError otherwise, as torch.nn); warns, as torch.nn does, when it cannot act."""
+    if (
+        isinstance(dropout, bool)
+        or not isinstance(dropout, int | float | np.integer | np.floating)
+        or not 0.0 <= float(dropout) <= 1.0
+    ):
+        raise ValueError(
+            f"dropout should be a number in range [0, 1] representing the probability of an "
+            f"element being zeroed, got {dropout!r}"
+        )
+    if dropout > 0 and num_layers == 1:
+        warnings.warn(
+            "dropout option adds dropout after all but last recurrent layer, so non-zero "
+            f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+            f"num_layers={num_layers}",
+            stacklevel=3,
+        )
+    return float(dropout)
+
+
+class RecurrentBase:
     """Base class of the NumPy recurrent layers; see the module docstring.
 
     Subclasses set ``gate_count`` (rows of ``weight_ih`` per hidden unit: 1 for RNN, 3 for
     GRU, 4 for LSTM) and ``state_count`` (1, or 2 for LSTM's ``(h, c)``).
+
+    Public state besides ``params`` and ``grads``: ``cache`` (a :class:`RecurrentCache`, the last
+    forward's, None before one), ``state_grads`` (after ``backward``), ``training`` (set by
+    :meth:`train` / :meth:`eval`) and ``generator`` (the dropout masks' random generator).
     """
 
     gate_count: int = 1
@@ -106,11 +173,13 @@ class RecurrentLayer:
         num_layers: int = 1,
         bias: bool = True,
         batch_first: bool = False,
+        dropout: float = 0.0,
         bidirectional: bool = False,
         dtype: Any = np.float64,
         seed: int | None = None,
     ) -> None:
         check_layer_sizes(input_size, hidden_size, num_layers)
+        self.dropout = check_dropout(dropout, num_layers)
         dtype = float_dtype(dtype)
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -125,8 +194,19 @@ class RecurrentLayer:
         self.grads: dict[str, Array] = {
             k: np.zeros_like(v) for k, v in self.params.items()
         }
-        self._cache: dict[str, Any] | None = None
+        self.cache: RecurrentCache | None = None
         self.state_grads: dict[int, tuple[Array, ...]] = {}
+        self.training = True
+        self.generator = np.random.default_rng(seed)
+
+    def train(self, mode: bool = True) -> RecurrentBase:
+        """Training mode (``mode=True``: dropout acts) or evaluation mode; returns the layer, as torch."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> RecurrentBase:
+        """Evaluation mode: ``train(False)`` (no dropout)."""
+        return self.train(False)
 
     # ----------------------------------------------------------------- parameters
     def _suffixes(self) -> tuple[str, ...]:
@@ -176,7 +256,7 @@ class RecurrentLayer:
         """
         copy_into(self.params, state)
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self._cache = None
+        self.cache = None
 
     def _weights(self, layer: int, suffix: str) -> Weights:
         names = self._param_names(layer, suffix)
@@ -270,6 +350,8 @@ class RecurrentLayer:
                 ``t < lengths[n]`` and padded after, as with ``pack_padded_sequence(x, lengths,
                 enforce_sorted=False)``. Padded steps never influence anything.
 
+        Stores what ``backward`` needs in ``self.cache`` (a :class:`RecurrentCache`).
+
         Returns:
             ``(output, h_n)``: ``output`` is ``(T, N, D * d_h)`` (in ``x``'s layout), the top
             layer's hidden states with both directions concatenated (0 at padded steps); ``h_n``
@@ -293,7 +375,11 @@ class RecurrentLayer:
         layer_input = self._to_time_major(x_arr, batched)
         finals: list[State] = []
         caches: list[Any] = []
+        dropout_masks: list[Array | None] = [None] * self.num_layers
         for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                dropout_masks[layer] = self._dropout_mask(layer_input.shape)
+                layer_input = layer_input * dropout_masks[layer]
             outputs = []
             for direction, suffix in enumerate(self._suffixes()):
                 index = layer * self.num_directions + direction
@@ -317,25 +403,40 @@ class RecurrentLayer:
 
         h_n = tuple(np.stack([f[k] for f in finals]) for k in range(self.state_count))
         output = self._from_time_major(layer_input, batched)
-        self._cache = {
-            "caches": caches,
-            "batched": batched,
-            "output_shape": output.shape,
-            "state_shape": self._state_shape(batch, batched),
-            "mask": mask,
-            "reverse": reverse,
-        }
+        self.cache = RecurrentCache(
+            caches=caches,
+            batched=batched,
+            output_shape=output.shape,
+            state_shape=self._state_shape(batch, batched),
+            mask=mask,
+            reverse=reverse,
+            dropout_masks=dropout_masks,
+        )
         return output, self._pack_states(h_n, batched)
+
+    def _dropout_mask(self, shape: tuple[int, ...]) -> Array:
+        """Inverted dropout: 0 with probability ``p``, else ``1 / (1 - p)``; drawn from ``self.generator``."""
+        keep = self.generator.random(shape) >= self.dropout
+        if self.dropout == 1.0:
+            return np.zeros(shape, self.dtype)
+        return keep.astype(self.dtype) / self.dtype.type(1.0 - self.dropout)
 
     __call__ = forward
 
-    def backward(self, d_output: ArrayLike, d_h_n: Any = None) -> tuple[Array, Any]:
-        """Backpropagation through time for the last ``forward`` call.
+    def backward(
+        self,
+        d_output: ArrayLike,
+        d_h_n: Any = None,
+        cache: RecurrentCache | None = None,
+    ) -> tuple[Array, Any]:
+        """Backpropagation through time for the ``forward`` call that produced ``cache``.
 
         Args:
             d_output: dL/d output, the shape ``forward`` returned for ``output``.
             d_h_n: dL/d h_n (LSTM: a tuple ``(dL/dh_n, dL/dc_n)``), the shape of ``h_n``;
                 None means the loss does not depend on the final state.
+            cache: the :class:`RecurrentCache` of the forward call to differentiate (``layer.cache``
+                right after that call); None: the last forward's, ``self.cache``.
 
         Returns:
             ``(d_x, d_hx)``: dL/dx in ``x``'s shape and dL/dh_0 in ``hx``'s shape (LSTM: a tuple),
@@ -347,20 +448,20 @@ class RecurrentLayer:
             the direction's own time order reversed back to input order. This is what chapter 5
             plots against the lag ``T - t``.
         """
-        if self._cache is None:
+        cache = self.cache if cache is None else cache
+        if cache is None:
             raise RuntimeError("backward() needs a forward() call first")
-        cache = self._cache
-        batched = cache["batched"]
+        batched = cache.batched
         d_out = self._as_array(d_output, "d_output")
-        check_same_shape(d_out.shape, cache["output_shape"], "d_output")
-        d_finals = self._check_d_final(d_h_n, cache["state_shape"], batched)
+        check_same_shape(d_out.shape, cache.output_shape, "d_output")
+        d_finals = self._check_d_final(d_h_n, cache.state_shape, batched)
 
         grads: dict[str, Array] = {}
         state_grads: dict[int, tuple[Array, ...]] = {}
         d_hx = tuple(np.empty_like(d) for d in d_finals)
         d_layer_out = self._to_time_major(d_out, batched)
-        caches = iter(reversed(cache["caches"]))
-        mask, reverse = cache["mask"], cache["reverse"]
+        caches = iter(reversed(cache.caches))
+        mask, reverse = cache.mask, cache.reverse
         hidden = self.hidden_size
         for layer in reversed(range(self.num_layers)):
             d_layer_in: Array | float = 0.0
@@ -386,6 +487,11 @@ class RecurrentLayer:
                     d_hx[k][index] = d_state0[k]
                 names = self._param_names(layer, self._suffixes()[direction])
                 grads.update({names[kind]: d_w[kind] for kind in names})
+            dropout_mask = cache.dropout_masks[layer]
+            if (
+                dropout_mask is not None
+            ):  # the layer read mask * (the layer below's output)
+                d_layer_in = d_layer_in * dropout_mask
             d_layer_out = d_layer_in  # type: ignore[assignment]
         self.grads = {name: grads[name] for name in self.params}
         self.state_grads = dict(sorted(state_grads.items()))
@@ -435,6 +541,20 @@ class RecurrentLayer:
             extra += ", bias=False"
         if self.batch_first:
             extra += ", batch_first=True"
+        if self.dropout:
+            extra += f", dropout={self.dropout}"
         if self.bidirectional:
             extra += ", bidirectional=True"
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra}, dtype={self.dtype.name})"
+
+
+def make_recurrent(cell: str, input_size: int, hidden_size: int, **kwargs: Any) -> Any:
+    """Build a recurrent layer by name: ``"rnn"``, ``"lstm"`` or ``"gru"``.
+
+    The mirror of :func:`rnnbook.torch.recurrent.make_recurrent` (which also has ``impl=``); both
+    look the class up with :func:`rnnbook._cells.resolve_cell` (ValueError for an unknown cell or
+    one this backend lacks). ``kwargs`` go to the layer's constructor.
+    """
+    import rnnbook.numpy as backend
+
+    return resolve_cell(backend, cell)(input_size, hidden_size, **kwargs)

@@ -31,9 +31,9 @@ from .activations import (
     tanh,
     tanh_grad_from_output,
 )
-from .recurrent import Array, Mask, RecurrentLayer, State, Weights, keep_state
+from .recurrent import Array, Mask, RecurrentBase, State, Weights, keep_state
 
-__all__ = ["RNN", "rnn_step_forward", "rnn_step_backward"]
+__all__ = ["RNN", "rnn_cell", "rnn_step_forward", "rnn_step_backward"]
 
 _ACTIVATIONS = {
     "tanh": (tanh, tanh_grad_from_output),
@@ -42,6 +42,35 @@ _ACTIVATIONS = {
     # gamma = 1/4 case (the sigmoid's largest slope) beside tanh's gamma = 1.
     "sigmoid": (sigmoid, sigmoid_grad_from_output),
 }
+
+
+def rnn_cell(
+    x_t: Array,
+    h_prev: Array,
+    weight_ih: Array,
+    weight_hh: Array,
+    bias_ih: Array | None = None,
+    bias_hh: Array | None = None,
+    nonlinearity: str = "tanh",
+) -> Array:
+    """One Elman step in the book's notation: ``h_t = f(W_xh x_t + W_hh h_{t-1} + b_h)``.
+
+    The reference the layer's fast path is tested against (it precomputes ``W_xh x_t + b_ih`` for
+    every step at once and runs :func:`rnn_step_forward` on the rest).
+
+    Args:
+        x_t: ``(N, d_x)``; h_prev: ``(N, d_h)``, ``h_{t-1}``.
+        weight_ih: ``W_xh`` ``(d_h, d_x)``; weight_hh: ``W_hh`` ``(d_h, d_h)``.
+        bias_ih, bias_hh: ``(d_h,)`` each, ``b_h = bias_ih + bias_hh``; both None without bias.
+        nonlinearity: ``f``, ``"tanh"``, ``"relu"`` or ``"sigmoid"``.
+
+    Returns:
+        ``h_t`` ``(N, d_h)`` (batch rows: ``W h`` is written ``h @ W.T``).
+    """
+    W_xh, W_hh = weight_ih, weight_hh
+    b_h = 0.0 if bias_ih is None or bias_hh is None else bias_ih + bias_hh
+    f = _ACTIVATIONS[nonlinearity][0]
+    return f(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
 
 
 def rnn_step_forward(
@@ -86,15 +115,15 @@ def rnn_step_backward(
     return da_t, da_t @ weight_hh
 
 
-class RNN(RecurrentLayer):
+class RNN(RecurrentBase):
     """Elman RNN layer with torch.nn.RNN's arguments, parameters and shapes, in NumPy.
 
     ``RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-    batch_first=False, bidirectional=False, dtype=np.float64, seed=None)``; ``nonlinearity``
+    batch_first=False, dropout=0.0, bidirectional=False, dtype=np.float64, seed=None)``; ``nonlinearity``
     is ``"tanh"`` or ``"relu"`` as in torch.nn, or ``"sigmoid"`` (an extension for chapter 5).
 
     ``forward(x, hx=None, lengths=None) -> (output, h_n)`` and ``backward(d_output, d_h_n=None) -> (d_x, d_hx)``
-    (see :class:`~rnnbook.numpy.recurrent.RecurrentLayer`); after ``backward``, ``grads[name]``
+    (see :class:`~rnnbook.numpy.recurrent.RecurrentBase`); after ``backward``, ``grads[name]``
     holds dL/d``params[name]``. Parameters, per layer ``k`` (suffix ``_reverse`` for the
     backward direction): ``weight_ih_l{k}`` = W_xh, ``weight_hh_l{k}`` = W_hh,
     ``bias_ih_l{k}`` + ``bias_hh_l{k}`` = b_h.
@@ -108,6 +137,7 @@ class RNN(RecurrentLayer):
         nonlinearity: str = "tanh",
         bias: bool = True,
         batch_first: bool = False,
+        dropout: float = 0.0,
         bidirectional: bool = False,
         dtype: Any = np.float64,
         seed: int | None = None,
@@ -123,6 +153,7 @@ class RNN(RecurrentLayer):
             num_layers,
             bias,
             batch_first,
+            dropout,
             bidirectional,
             dtype,
             seed,

@@ -35,12 +35,12 @@ annotations), and finally through the bridge and the encoder (with its lengths) 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._cells import resolve_cell
 from .._decode import beam_decode_each, check_decode_args, greedy_decode
 from .._shapes import check_lengths, format_shape
 from ..data.synthetic import SEQ_BOS, SEQ_EOS
@@ -50,9 +50,9 @@ from .attention import AdditiveAttention
 from .embedding import Embedding, check_tokens
 from .linear import Linear
 from .losses import cross_entropy
-from .recurrent import RecurrentLayer
+from .recurrent import RecurrentBase, make_recurrent
 
-__all__ = ["Seq2Seq"]
+__all__ = ["Seq2Seq", "Seq2SeqCache"]
 
 Array = NDArray[np.floating]
 State = tuple[Array, ...]
@@ -102,6 +102,24 @@ def check_targets(
     return t_in, t_out, mask.astype(bool)
 
 
+@dataclass
+class Seq2SeqCache:
+    """What :meth:`Seq2Seq.loss_and_grads` needs from the teacher-forced ``forward`` (``model.cache``).
+
+    Attributes:
+        memory: the encoder's outputs for attention: ``values`` (annotations ``(N, S, D d_h)``),
+            ``keys`` (``U_a h_j + b_a``, None without attention) and ``mask`` (``(N, S)`` bool).
+        state0: the decoder's initial state s_0, a tuple of ``(num_layers, N, d_h)`` arrays.
+        caches: with attention, one ``(decoder cache, attention cache)`` pair per target step: the
+            decoder layer's :class:`~rnnbook.numpy.recurrent.RecurrentCache` of that step's call and
+            what :meth:`AdditiveAttention.step` returned; empty without attention (one decoder call).
+    """
+
+    memory: dict[str, Any]
+    state0: tuple[Array, ...]
+    caches: list[Any]
+
+
 class Seq2Seq:
     """Encoder-decoder RNN with teacher-forced training, greedy and beam decoding, optional attention.
 
@@ -122,7 +140,8 @@ class Seq2Seq:
     own arrays, so an optimiser built on it trains the model), ``attention_weights`` (None without
     attention): after :meth:`forward` / :meth:`loss` an ``(N, T, S)`` array, after :meth:`greedy` /
     :meth:`beam_search` a list with one ``(len_i, S)`` array per source, ``len_i`` the length of the
-    returned sequence; rows sum to 1 over the real source positions and are exactly 0 on padding.
+    returned sequence; rows sum to 1 over the real source positions and are exactly 0 on padding;
+    ``cache`` (a :class:`Seq2SeqCache`, the last :meth:`forward`'s; None before one).
     """
 
     def __init__(
@@ -139,9 +158,6 @@ class Seq2Seq:
         dtype: Any = np.float64,
         seed: int | None = None,
     ) -> None:
-        import rnnbook.numpy as backend
-
-        layer_cls = resolve_cell(backend, cell)
         d_h = hidden_size
         d_e = hidden_size if embedding_size is None else embedding_size
         D = 2 if bidirectional_encoder else 1
@@ -162,7 +178,8 @@ class Seq2Seq:
         )
         self.src_embed = Embedding(src_vocab, d_e, dtype=dtype, seed=next(seeds))
         self.tgt_embed = Embedding(tgt_vocab, d_e, dtype=dtype, seed=next(seeds))
-        self.encoder: RecurrentLayer = layer_cls(
+        self.encoder: RecurrentBase = make_recurrent(
+            cell,
             d_e,
             d_h,
             num_layers=num_layers,
@@ -172,7 +189,8 @@ class Seq2Seq:
             seed=next(seeds),
         )
         context = D * d_h if attention else 0
-        self.decoder: RecurrentLayer = layer_cls(
+        self.decoder: RecurrentBase = make_recurrent(
+            cell,
             d_e + context,
             d_h,
             num_layers=num_layers,
@@ -197,7 +215,7 @@ class Seq2Seq:
             k: np.zeros_like(v) for k, v in self.params.items()
         }
         self.attention_weights: Any = None
-        self._cache: dict[str, Any] | None = None
+        self.cache: Seq2SeqCache | None = None
 
     # ----------------------------------------------------------------- parameters
     def _components(self) -> dict[str, Any]:
@@ -318,7 +336,7 @@ class Seq2Seq:
             if self.attention is None
             else np.concatenate([out[:, 0], context], axis=1)
         )
-        return features, _as_state(new_state), alpha, (self.decoder._cache, att_cache)
+        return features, _as_state(new_state), alpha, (self.decoder.cache, att_cache)
 
     def forward(
         self, src: ArrayLike, src_lengths: ArrayLike | None, tgt_in: ArrayLike
@@ -344,7 +362,7 @@ class Seq2Seq:
             features = np.stack(steps, axis=1)
             self.attention_weights = np.stack(alphas, axis=1)
         logits = self.out.forward(features)
-        self._cache = {"memory": memory, "state0": state0, "caches": caches}
+        self.cache = Seq2SeqCache(memory, state0, caches)
         return logits
 
     __call__ = forward
@@ -387,12 +405,8 @@ class Seq2Seq:
         value, d_logits = cross_entropy(
             self.forward(src_arr, lengths, t_in), t_out, mask
         )
-        assert self._cache is not None
-        memory, state0, caches = (
-            self._cache["memory"],
-            self._cache["state0"],
-            self._cache["caches"],
-        )
+        assert self.cache is not None
+        memory, state0, caches = self.cache.memory, self.cache.state0, self.cache.caches
         d_features = self.out.backward(d_logits)  # (N, T, F)
         grads: dict[str, Array] = {f"out.{k}": v for k, v in self.out.grads.items()}
         if self.attention is None:  # one BPTT through the whole decoder sequence
@@ -448,9 +462,8 @@ class Seq2Seq:
         d_emb = np.zeros((*d_features.shape[:2], d_e), dtype=self.dtype)
         for t in reversed(range(len(caches))):
             layer_cache, att_cache = caches[t]
-            self.decoder._cache = layer_cache  # replay step t's forward cache (the layer keeps only its last one)
-            d_x, d_hx = self.decoder.backward(
-                d_features[:, t, None, :d_h], self._pack(d_state)
+            d_x, d_hx = self.decoder.backward(  # through step t's forward: its cache
+                d_features[:, t, None, :d_h], self._pack(d_state), cache=layer_cache
             )
             d_state = tuple(np.array(d) for d in _as_state(d_hx))
             for k, g in self.decoder.grads.items():

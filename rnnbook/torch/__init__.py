@@ -9,27 +9,28 @@ the parity tests have shown that the two agree.)
 
 The comparison models of the later chapters live here too: the minimal parallel-trainable
 recurrences :class:`MinGRU` and :class:`MinLSTM`, a temporal convolutional network :class:`TCN`,
-a causal Transformer encoder :class:`CausalTransformer`, a :class:`Perceptron` and a small 2-D
-convolutional network for images, :class:`ConvNet2d`.
+a causal Transformer encoder :class:`CausalTransformer`, a multilayer perceptron over the
+flattened window, :class:`FlatMLP`, and a small 2-D convolutional network for images,
+:class:`ConvNet2d`.
 """
 
+from .attention import AdditiveAttention, masked_softmax
 from .charlm import CharModel
 from .cnn import ConvNet2d, conv_receptive_field
-from .gru import GRU, gru_step
-from .lstm import LSTM, lstm_step
+from .gru import GRU, gru_cell, gru_step_forward
+from .lstm import LSTM, lstm_cell, lstm_step_forward
 from .minimal import MinGRU, MinLSTM, parallel_scan_log
+from .mlp import FlatMLP
 from .models import (
     IMPLS,
     SequenceModel,
     TorchNNGRU,
     TorchNNLSTM,
     TorchNNRNN,
-    make_recurrent,
 )
-from .perceptron import Perceptron
-from .recurrent import RecurrentBase
-from .rnn import RNN, rnn_step
-from .seq2seq import AdditiveAttention, Seq2Seq
+from .recurrent import RecurrentBase, make_recurrent
+from .rnn import RNN, rnn_cell, rnn_step_forward
+from .seq2seq import Seq2Seq
 from .tcn import TCN, CausalConv1d, tcn_receptive_field
 from .transformer import (
     CausalTransformer,
@@ -45,9 +46,12 @@ __all__ = [
     "LSTM",
     "GRU",
     "RecurrentBase",
-    "rnn_step",
-    "lstm_step",
-    "gru_step",
+    "rnn_cell",
+    "lstm_cell",
+    "gru_cell",
+    "rnn_step_forward",
+    "lstm_step_forward",
+    "gru_step_forward",
     "SequenceModel",
     "make_recurrent",
     "CharModel",
@@ -56,6 +60,7 @@ __all__ = [
     "TorchNNLSTM",
     "TorchNNGRU",
     "AdditiveAttention",
+    "masked_softmax",
     "Seq2Seq",
     "MinGRU",
     "MinLSTM",
@@ -69,7 +74,7 @@ __all__ = [
     "kv_cache_size",
     "recurrent_state_size",
     "cache_numel",
-    "Perceptron",
+    "FlatMLP",
     "ConvNet2d",
     "conv_receptive_field",
 ]

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .models import make_recurrent
+from .recurrent import make_recurrent
 
 __all__ = ["CharModel"]
 

@@ -15,12 +15,42 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
+from .recurrent import Mask, RecurrentBase, State, Weights
 
-__all__ = ["GRU", "gru_step"]
+__all__ = ["GRU", "gru_cell", "gru_step_forward"]
 
 
-def gru_step(
+def gru_cell(
+    x_t: Tensor,
+    h_prev: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None = None,
+    bias_hh: Tensor | None = None,
+    reset_after: bool = True,
+) -> Tensor:
+    """One GRU step in the book's notation: ``h_t`` from ``x_t`` and ``h_{t-1}``.
+
+    The mirror of :func:`rnnbook.numpy.gru.gru_cell`; the reference the layer's fast path is
+    tested against. ``x_t`` ``(N, d_x)``, ``h_prev`` ``(N, d_h)``; ``weight_ih`` =
+    ``[W_xr; W_xz; W_xn]`` ``(3 d_h, d_x)``, ``weight_hh`` = ``[W_hr; W_hz; W_hn]`` ``(3 d_h, d_h)``,
+    ``bias_ih`` = ``[b_xr; b_xz; b_xn]``, ``bias_hh`` = ``[b_hr; b_hz; b_hn]`` (both None without
+    bias); ``reset_after`` as in :class:`GRU`. Returns ``h_t`` ``(N, d_h)``.
+    """
+    W_xr, W_xz, W_xn = weight_ih.chunk(3)
+    W_hr, W_hz, W_hn = weight_hh.chunk(3)
+    b_xr, b_xz, b_xn = (0.0,) * 3 if bias_ih is None else bias_ih.chunk(3)
+    b_hr, b_hz, b_hn = (0.0,) * 3 if bias_hh is None else bias_hh.chunk(3)
+    r = torch.sigmoid(x_t @ W_xr.T + b_xr + h_prev @ W_hr.T + b_hr)
+    z = torch.sigmoid(x_t @ W_xz.T + b_xz + h_prev @ W_hz.T + b_hz)
+    if reset_after:
+        n = torch.tanh(x_t @ W_xn.T + b_xn + r * (h_prev @ W_hn.T + b_hn))
+    else:
+        n = torch.tanh(x_t @ W_xn.T + b_xn + (r * h_prev) @ W_hn.T + b_hn)
+    return (1 - z) * n + z * h_prev
+
+
+def gru_step_forward(
     xw_t: Tensor,
     h_prev: Tensor,
     weight_hh: Tensor,
@@ -91,24 +121,16 @@ class GRU(RecurrentBase):
 
     def _sequence_forward(
         self, x: Tensor, state0: State, w: Weights, mask: Mask = None
-    ) -> tuple[Tensor, State]:
+    ) -> tuple[Tensor, State, None]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
-        xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
-        if w["bias_ih"] is not None:
-            xw = xw + w["bias_ih"]
-        (h,) = state0
-        hs = []
-        # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
-        # scatter its gradient into a zero-filled copy of the whole (T, N, 3 d_h) tensor.
-        for t, xw_t in enumerate(xw.unbind(0)):
-            h = keep_state(
-                mask,
-                t,
-                gru_step(xw_t, h, w["weight_hh"], w["bias_hh"], self.reset_after),
-                h,
-            )
-            hs.append(h)
-        return torch.stack(hs), (h,)
+        W_hh, b_hh, after = w["weight_hh"], w["bias_hh"], self.reset_after
+        return self._recur(
+            x,
+            state0,
+            w,
+            mask,
+            lambda xw_t, s: (gru_step_forward(xw_t, *s, W_hh, b_hh, after),),
+        )
 
     def extra_repr(self) -> str:
         s = super().extra_repr()

@@ -17,12 +17,45 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
+from .recurrent import Mask, RecurrentBase, State, Weights
 
-__all__ = ["LSTM", "lstm_step"]
+__all__ = ["LSTM", "lstm_cell", "lstm_step_forward"]
 
 
-def lstm_step(
+def lstm_cell(
+    x_t: Tensor,
+    h_prev: Tensor,
+    c_prev: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None = None,
+    bias_hh: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """One LSTM step in the book's notation: ``(h_t, c_t)`` from ``x_t``, ``h_{t-1}``, ``c_{t-1}``.
+
+    The mirror of :func:`rnnbook.numpy.lstm.lstm_cell`, the reference the layer's fast path is
+    tested against, and the cell :class:`rnnbook.torch.fused.FusedLSTM` compiles. ``x_t``
+    ``(N, d_x)``, ``h_prev`` and ``c_prev`` ``(N, d_h)``; ``weight_ih`` = ``[W_xi; W_xf; W_xg; W_xo]``
+    ``(4 d_h, d_x)``, ``weight_hh`` = ``[W_hi; W_hf; W_hg; W_ho]`` ``(4 d_h, d_h)``,
+    ``[b_i; b_f; b_g; b_o] = bias_ih + bias_hh`` ``(4 d_h,)`` (both None without bias). The four
+    gates' products are taken as one stacked matmul each for ``x_t`` and ``h_{t-1}`` and split.
+    """
+    a_t = x_t @ weight_ih.T + h_prev @ weight_hh.T  # [a_i; a_f; a_g; a_o]
+    if bias_ih is not None and bias_hh is not None:
+        a_t = a_t + (bias_ih + bias_hh)
+    a_i, a_f, a_g, a_o = a_t.chunk(4, dim=-1)
+    i, f, g, o = (
+        torch.sigmoid(a_i),
+        torch.sigmoid(a_f),
+        torch.tanh(a_g),
+        torch.sigmoid(a_o),
+    )
+    c_t = f * c_prev + i * g
+    h_t = o * torch.tanh(c_t)
+    return h_t, c_t
+
+
+def lstm_step_forward(
     xw_t: Tensor,
     h_prev: Tensor,
     c_prev: Tensor,
@@ -89,17 +122,9 @@ class LSTM(RecurrentBase):
 
     def _sequence_forward(
         self, x: Tensor, state0: State, w: Weights, mask: Mask = None
-    ) -> tuple[Tensor, State]:
+    ) -> tuple[Tensor, State, None]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; ``h`` and ``c`` frozen where ``mask`` is 0."""
-        xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
-        if w["bias_ih"] is not None:
-            xw = xw + w["bias_ih"]
-        h, c = state0
-        hs = []
-        # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
-        # scatter its gradient into a zero-filled copy of the whole (T, N, 4 d_h) tensor.
-        for t, xw_t in enumerate(xw.unbind(0)):
-            h_new, c_new = lstm_step(xw_t, h, c, w["weight_hh"], w["bias_hh"])
-            h, c = keep_state(mask, t, h_new, h), keep_state(mask, t, c_new, c)
-            hs.append(h)
-        return torch.stack(hs), (h, c)
+        W_hh, b_hh = w["weight_hh"], w["bias_hh"]
+        return self._recur(
+            x, state0, w, mask, lambda xw_t, s: lstm_step_forward(xw_t, *s, W_hh, b_hh)
+        )

@@ -123,7 +123,7 @@ class _MinimalBase(RecurrentBase):
 
     def _sequence_forward(
         self, x: Tensor, state0: State, w: Weights, mask: Mask = None
-    ) -> tuple[Tensor, State]:
+    ) -> tuple[Tensor, State, None]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
         u = (
             x @ w["weight_ih"].T
@@ -143,14 +143,14 @@ class _MinimalBase(RecurrentBase):
                     torch.full((), -torch.inf, dtype=u.dtype, device=u.device),
                 )
             hs = parallel_scan_log(log_a, log_b, h)
-            return hs, (hs[-1],)
+            return hs, (hs[-1],), None
         a, b = torch.exp(log_a), torch.exp(log_b)
         out = []
         # unbind, not a[t]: each a[t]'s backward would zero-fill a whole (T, N, d_h) tensor (T^2 in all)
         for t, (a_t, b_t) in enumerate(zip(a.unbind(0), b.unbind(0))):
             h = keep_state(mask, t, a_t * h + b_t, h)
             out.append(h)
-        return torch.stack(out), (h,)
+        return torch.stack(out), (h,), None
 
 
 class MinGRU(_MinimalBase):

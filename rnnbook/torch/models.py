@@ -21,14 +21,13 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .._cells import resolve_cell
-from .recurrent import RecurrentBase
+from .recurrent import make_recurrent
 
 __all__ = [
-    "make_recurrent",
     "SequenceModel",
     "FEEDFORWARD_CELLS",
     "IMPLS",
+    "TORCH_NN_LAYERS",
     "TorchNNRNN",
     "TorchNNLSTM",
     "TorchNNGRU",
@@ -92,39 +91,8 @@ class TorchNNGRU(_TorchNNMixin, nn.GRU):
     """``torch.nn.GRU`` (reset gate after the recurrent product, as in cuDNN) behind rnnbook's interface."""
 
 
-_TORCH_NN = {"rnn": TorchNNRNN, "lstm": TorchNNLSTM, "gru": TorchNNGRU}
-
-
-def make_recurrent(
-    cell: str, input_size: int, hidden_size: int, impl: str = "rnnbook", **kwargs: Any
-) -> Any:
-    """Build a recurrent layer by name: ``"rnn"``, ``"lstm"``, ``"gru"``, ``"mingru"`` or ``"minlstm"``.
-
-    ``impl="rnnbook"`` (default) builds the book's layer, written from the equations with an
-    explicit loop over time. ``impl="torch.nn"`` builds torch.nn's fused layer of the same cell
-    (``"rnn"``, ``"lstm"`` or ``"gru"`` only, and the GRU only with ``reset_after=True``): the
-    same parameters, names, shapes and results (the parity tests check it), computed by one
-    compiled kernel, for the long training sweeps of the later chapters.
-    """
-    if impl not in IMPLS:
-        raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
-    if impl == "torch.nn":
-        if cell not in _TORCH_NN:
-            raise ValueError(
-                f"impl='torch.nn' has the cells {sorted(_TORCH_NN)}, got {cell!r}"
-            )
-        if cell == "gru" and not kwargs.pop("reset_after", True):
-            raise ValueError(
-                "torch.nn's GRU applies the reset gate after the recurrent product: "
-                "reset_after=False needs impl='rnnbook'"
-            )
-        return _TORCH_NN[cell](input_size, hidden_size, **kwargs)
-    import rnnbook.torch as backend
-
-    layer: RecurrentBase = resolve_cell(backend, cell)(
-        input_size, hidden_size, **kwargs
-    )
-    return layer
+TORCH_NN_LAYERS = {"rnn": TorchNNRNN, "lstm": TorchNNLSTM, "gru": TorchNNGRU}
+"""Cell name -> torch.nn's layer behind rnnbook's interface (``make_recurrent(impl="torch.nn")``)."""
 
 
 class SequenceModel(nn.Module):

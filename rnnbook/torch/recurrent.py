@@ -1,9 +1,10 @@
 """What every Torch recurrent layer shares: parameters, stacking, directions, layouts, checks.
 
 The mirror of :mod:`rnnbook.numpy.recurrent`. A subclass supplies
-``_sequence_forward(x, state0, w, mask) -> (out, state_T)`` for one layer in one direction, with
-``x`` of shape ``(T, N, d_in)``, states as tuples of ``(N, d_h)`` tensors; autograd does the
-backward pass. Parameters are ``torch.nn.Parameter`` s with torch.nn's names and shapes, so
+``_sequence_forward(x, state0, w, mask) -> (out, state_T, cache)`` for one layer in one
+direction, with ``x`` of shape ``(T, N, d_in)``, states as tuples of ``(N, d_h)`` tensors: the
+NumPy base class's signature and return arity, with ``cache`` always ``None`` here, because
+autograd records what the backward pass needs (there is no ``_sequence_backward``). Parameters are ``torch.nn.Parameter`` s with torch.nn's names and shapes, so
 ``load_state_dict`` accepts a ``torch.nn.RNN`` 's state dict unchanged.
 
 Variable-length sequences (``forward(x, hx, lengths)``) work as in the NumPy base class: the
@@ -22,6 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from .._cells import resolve_cell
 from .._shapes import (
     check_layer_sizes,
     check_lengths,
@@ -228,7 +230,7 @@ class RecurrentBase(nn.Module):
                 seq = (
                     layer_input if direction == 0 else self._flip(layer_input, reverse)
                 )
-                out, final = self._sequence_forward(
+                out, final, _ = self._sequence_forward(
                     seq,
                     tuple(s[index] for s in states0),
                     self._weights(layer, suffix),
@@ -254,9 +256,32 @@ class RecurrentBase(nn.Module):
             output = output.transpose(0, 1)
         return output, (h_n[0] if self.state_count == 1 else h_n)
 
+    @staticmethod
+    def _recur(
+        x: Tensor, state0: State, w: Weights, mask: Mask, step: Any
+    ) -> tuple[Tensor, State, None]:
+        """The loop over time the RNN, LSTM and GRU share: ``(out, state_T, None)``.
+
+        The input terms ``W_ih x_t + b_ih`` of every step come from one matmul; then
+        ``step(xw_t, state)`` (the cell's ``*_step_forward``) gives the new state tuple, frozen on
+        padded steps with :func:`keep_state`; ``out`` stacks ``h_t`` (the first part of the state).
+        """
+        xw = x @ w["weight_ih"].T  # every gate's input term for every t in one matmul
+        if w["bias_ih"] is not None:
+            xw = xw + w["bias_ih"]
+        state, hs = state0, []
+        # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
+        # scatter its gradient into a zero-filled copy of the whole (T, N, gates d_h) tensor.
+        for t, xw_t in enumerate(xw.unbind(0)):
+            new = step(xw_t, state)
+            state = tuple(keep_state(mask, t, n, s) for n, s in zip(new, state))
+            hs.append(state[0])
+        return torch.stack(hs), state, None
+
     def _sequence_forward(
         self, x: Tensor, state0: State, w: Weights, mask: Mask = None
-    ) -> tuple[Tensor, State]:
+    ) -> tuple[Tensor, State, None]:
+        """One layer, one direction: ``(out (T, N, d_h), state_T, None)``; the cache is None (autograd)."""
         raise NotImplementedError
 
     def extra_repr(self) -> str:
@@ -272,3 +297,40 @@ class RecurrentBase(nn.Module):
         if self.bidirectional:
             s += ", bidirectional=True"
         return s
+
+
+def make_recurrent(
+    cell: str, input_size: int, hidden_size: int, impl: str = "rnnbook", **kwargs: Any
+) -> Any:
+    """Build a recurrent layer by name: ``"rnn"``, ``"lstm"``, ``"gru"``, ``"mingru"`` or ``"minlstm"``.
+
+    The mirror of :func:`rnnbook.numpy.recurrent.make_recurrent`, plus ``impl``; both look the
+    class up with :func:`rnnbook._cells.resolve_cell`. ``kwargs`` go to the layer's constructor.
+
+    ``impl="rnnbook"`` (default) builds the book's layer, written from the equations with an
+    explicit loop over time. ``impl="torch.nn"`` builds torch.nn's fused layer of the same cell
+    (``"rnn"``, ``"lstm"`` or ``"gru"`` only, and the GRU only with ``reset_after=True``): the
+    same parameters, names, shapes and results (the parity tests check it), computed by one
+    compiled kernel, for the long training sweeps of the later chapters.
+    """
+    from .models import IMPLS, TORCH_NN_LAYERS  # models.py builds on this module
+
+    if impl not in IMPLS:
+        raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
+    if impl == "torch.nn":
+        if cell not in TORCH_NN_LAYERS:
+            raise ValueError(
+                f"impl='torch.nn' has the cells {sorted(TORCH_NN_LAYERS)}, got {cell!r}"
+            )
+        if cell == "gru" and not kwargs.pop("reset_after", True):
+            raise ValueError(
+                "torch.nn's GRU applies the reset gate after the recurrent product: "
+                "reset_after=False needs impl='rnnbook'"
+            )
+        return TORCH_NN_LAYERS[cell](input_size, hidden_size, **kwargs)
+    import rnnbook.torch as backend
+
+    layer: RecurrentBase = resolve_cell(backend, cell)(
+        input_size, hidden_size, **kwargs
+    )
+    return layer

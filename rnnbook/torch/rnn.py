@@ -15,9 +15,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .recurrent import Mask, RecurrentBase, State, Weights, keep_state
+from .recurrent import Mask, RecurrentBase, State, Weights
 
-__all__ = ["RNN", "rnn_step"]
+__all__ = ["RNN", "rnn_cell", "rnn_step_forward"]
 
 _ACTIVATIONS = {
     "tanh": torch.tanh,
@@ -26,7 +26,30 @@ _ACTIVATIONS = {
 }  # sigmoid: an extension, not in torch.nn
 
 
-def rnn_step(
+def rnn_cell(
+    x_t: Tensor,
+    h_prev: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None = None,
+    bias_hh: Tensor | None = None,
+    nonlinearity: str = "tanh",
+) -> Tensor:
+    """One Elman step in the book's notation: ``h_t = f(W_xh x_t + W_hh h_{t-1} + b_h)``.
+
+    The mirror of :func:`rnnbook.numpy.rnn.rnn_cell`; the reference the layer's fast path (input
+    terms for all steps at once, then :func:`rnn_step_forward`) is tested against. ``x_t``
+    ``(N, d_x)``, ``h_prev`` ``(N, d_h)``; ``weight_ih`` = W_xh ``(d_h, d_x)``, ``weight_hh`` = W_hh
+    ``(d_h, d_h)``, ``b_h = bias_ih + bias_hh`` ``(d_h,)`` (both None without bias). Returns
+    ``h_t`` ``(N, d_h)``.
+    """
+    W_xh, W_hh = weight_ih, weight_hh
+    b_h = 0.0 if bias_ih is None or bias_hh is None else bias_ih + bias_hh
+    f = _ACTIVATIONS[nonlinearity]
+    return f(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
+
+
+def rnn_step_forward(
     xw_t: Tensor,
     h_prev: Tensor,
     weight_hh: Tensor,
@@ -83,24 +106,16 @@ class RNN(RecurrentBase):
 
     def _sequence_forward(
         self, x: Tensor, state0: State, w: Weights, mask: Mask = None
-    ) -> tuple[Tensor, State]:
+    ) -> tuple[Tensor, State, None]:
         """One layer, one direction: ``x`` ``(T, N, d_in)`` -> hidden states ``(T, N, d_h)``; frozen where ``mask`` is 0."""
-        xw = x @ w["weight_ih"].T  # W_xh x_t for every t in one matmul
-        if w["bias_ih"] is not None:
-            xw = xw + w["bias_ih"]
-        (h,) = state0
-        hs = []
-        # unbind, not xw[t]: the backward of T unbound views is one stack, while each xw[t] would
-        # scatter its gradient into a zero-filled copy of the whole (T, N, d_h) tensor.
-        for t, xw_t in enumerate(xw.unbind(0)):
-            h = keep_state(
-                mask,
-                t,
-                rnn_step(xw_t, h, w["weight_hh"], w["bias_hh"], self.nonlinearity),
-                h,
-            )
-            hs.append(h)
-        return torch.stack(hs), (h,)
+        W_hh, b_hh, f = w["weight_hh"], w["bias_hh"], self.nonlinearity
+        return self._recur(
+            x,
+            state0,
+            w,
+            mask,
+            lambda xw_t, s: (rnn_step_forward(xw_t, *s, W_hh, b_hh, f),),
+        )
 
     def extra_repr(self) -> str:
         s = super().extra_repr()

@@ -10,7 +10,7 @@ parameter names (so state dicts move between the backends), autograd for the bac
 
 Modules: ``src_embed``, ``tgt_embed`` (``nn.Embedding``), ``encoder``, ``decoder`` (rnnbook.torch
 layers, batch first), ``bridge_h`` / ``bridge_c`` (``nn.Linear``, bidirectional encoder only),
-``attention`` (:class:`AdditiveAttention`), ``out`` (``nn.Linear``). All inputs are batch first.
+``attention`` (:class:`~rnnbook.torch.attention.AdditiveAttention`), ``out`` (``nn.Linear``). All inputs are batch first.
 """
 
 from __future__ import annotations
@@ -26,47 +26,12 @@ from torch.nn import functional as F
 from .._decode import beam_decode_each, check_decode_args, greedy_decode
 from ..data.synthetic import SEQ_BOS, SEQ_EOS
 from ..numpy.seq2seq import check_source, check_targets
-from .models import make_recurrent
+from .attention import AdditiveAttention
+from .recurrent import make_recurrent
 
-__all__ = ["AdditiveAttention", "Seq2Seq"]
+__all__ = ["Seq2Seq"]
 
 State = tuple[Tensor, ...]
-
-
-class AdditiveAttention(nn.Module):
-    """``e_tj = v^T tanh(W_a s_{t-1} + U_a h_j + b_a)``, ``alpha_t`` = softmax over real ``j``, ``c_t = sum_j alpha_tj h_j``.
-
-    ``AdditiveAttention(query_size, key_size, attention_size)``; ``query.weight`` = W_a
-    ``(d_a, d_q)``, ``key.weight`` = U_a ``(d_a, d_k)``, ``key.bias`` = b_a, ``energy.weight`` = v
-    ``(1, d_a)``. Padding is masked with ``-inf`` before the softmax, so it gets exactly 0 weight.
-    """
-
-    def __init__(
-        self,
-        query_size: int,
-        key_size: int,
-        attention_size: int,
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__()
-        factory = {"device": device, "dtype": dtype}
-        self.query = nn.Linear(query_size, attention_size, bias=False, **factory)
-        self.key = nn.Linear(key_size, attention_size, **factory)
-        self.energy = nn.Linear(attention_size, 1, bias=False, **factory)
-
-    def forward(
-        self, query: Tensor, keys: Tensor, values: Tensor, mask: Tensor
-    ) -> tuple[Tensor, Tensor]:
-        """``query`` ``(N, d_q)``, ``keys = key(values)`` ``(N, S, d_a)``, ``values`` ``(N, S, d_k)``, ``mask`` ``(N, S)`` bool.
-
-        Returns ``(context (N, d_k), alpha (N, S))``.
-        """
-        scores = self.energy(torch.tanh(self.query(query)[:, None, :] + keys))[
-            ..., 0
-        ]  # (N, S)
-        alpha = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
-        return torch.einsum("ns,nsd->nd", alpha, values), alpha
 
 
 class Seq2Seq(nn.Module):

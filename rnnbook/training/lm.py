@@ -235,12 +235,12 @@ class _NumpyBackend:
         self, inputs: Ids, targets: Ids, hidden: Any, clip: float
     ) -> tuple[float, Any, float]:
         """One window: forward, backward, clip, update; returns ``(loss, final state, norm before clipping)``."""
-        from ..numpy.optim import clip_grad_norm, snap_to_float32
+        from ..numpy.optim import clip_grad_norm_, snap_to_float32_
 
         loss, hidden = self.model.loss_and_grads(inputs, targets, hidden)
-        norm = clip_grad_norm(self.model.grads, clip)
+        norm = clip_grad_norm_(self.model.grads, clip)
         self.optimizer.step(self.model.grads)
-        snap_to_float32(
+        snap_to_float32_(
             self.model.params
         )  # the same trajectory on every CPU (see there)
         return loss, hidden, norm
@@ -298,7 +298,7 @@ class _TorchBackend:
         self, inputs: Ids, targets: Ids, hidden: Any, clip: float
     ) -> tuple[float, Any, float]:
         """One window: forward, backward, clip, update; returns ``(loss, detached final state, norm before clipping)``."""
-        from ..torch.utils import clip_grad_norm_, snap_to_float32_
+        from ..torch.optim import clip_grad_norm_, snap_to_float32_
 
         self.model.train()
         loss, hidden = self._loss(inputs, targets, hidden)

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from torch import Tensor
 from torch.nn import functional as F
 
-from ..torch.utils import clip_grad_norm_, snap_to_float32_
+from ..torch.optim import clip_grad_norm_, snap_to_float32_
 from .loop import History, run_steps
 from .parallel import parallel_map
 from .stats import Spread, spread
@@ -100,7 +100,7 @@ def train_minibatches(
     ``np.random.default_rng(seed)``, takes ``batch_loss(indices)``, backpropagates, records the
     global gradient norm (clipping it to ``clip`` if given), steps the optimiser (Adam with
     ``lr`` by default), rounds float64 parameters to the float32 grid if ``snap`` (see
-    :func:`rnnbook.torch.utils.snap_to_float32_`), and calls ``evaluate()`` every ``eval_every`` steps and after the last.
+    :func:`rnnbook.torch.optim.snap_to_float32_`), and calls ``evaluate()`` every ``eval_every`` steps and after the last.
     """
     for name, value in (("steps", steps), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -166,7 +166,7 @@ def fit(
         eval_data, eval_every: held-out ``(x, y)`` scored every ``eval_every`` steps and after the last.
         progress: tqdm bar if True, none if False; None shows one only when stderr is a terminal.
         snap: after each step, round float64 parameters to the nearest float32 value
-            (:func:`rnnbook.torch.utils.snap_to_float32_`), so that runs on different CPUs
+            (:func:`rnnbook.torch.optim.snap_to_float32_`), so that runs on different CPUs
             follow the same trajectory; False keeps full float64 parameters.
     """
     if loss not in LOSSES:

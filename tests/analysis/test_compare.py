@@ -68,7 +68,7 @@ def test_input_gradient_norms_match_finite_differences(cell, kwargs, readout):
 
 def test_input_gradient_norms_perceptron_and_mode_restored():
     torch.manual_seed(0)
-    model = rt.Perceptron(2, 5, 3, hidden_sizes=(4,), dtype=F64)
+    model = rt.FlatMLP(2, 5, 3, hidden_sizes=(4,), dtype=F64)
     model.train()
     x = np.random.default_rng(0).standard_normal((3, 5, 2))
     np.testing.assert_allclose(
@@ -135,7 +135,7 @@ def test_sequential_steps():
         sequential_steps(rt.SequenceModel(2, 4, 1, cell="transformer", num_layers=3), T)
         == 3
     )
-    assert sequential_steps(rt.Perceptron(2, T, 1, hidden_sizes=(8,)), T) == 1
+    assert sequential_steps(rt.FlatMLP(2, T, 1, hidden_sizes=(8,)), T) == 1
     with pytest.raises(TypeError, match="Linear"):
         sequential_steps(torch.nn.Linear(2, 2), T)
     with pytest.raises(ValueError, match="T"):
@@ -168,7 +168,7 @@ def test_loglog_slope_recovers_exponent():
 def test_count_parameters_against_formula():
     d_x, d_h = 3, 5
     assert count_parameters(rt.LSTM(d_x, d_h)) == 4 * d_h * (d_x + d_h + 2)
-    m = rt.Perceptron(2, 10, 1, hidden_sizes=(7,))
+    m = rt.FlatMLP(2, 10, 1, hidden_sizes=(7,))
     assert count_parameters(m) == (20 * 7 + 7) + (7 + 1)
     m.layers[0].weight.requires_grad_(False)
     assert count_parameters(m) == 7 + 7 + 1

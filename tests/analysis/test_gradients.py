@@ -18,7 +18,7 @@ from rnnbook.analysis.gradients import (
 )
 from rnnbook.data.synthetic import adding_problem
 from rnnbook.init import spectral_norms
-from rnnbook.torch.utils import snap_to_float32_
+from rnnbook.torch.optim import snap_to_float32_
 from rnnbook.training.supervised import fit
 
 

@@ -7,7 +7,7 @@ import torch
 
 import rnnbook.torch as rtorch
 from conftest import assert_results_close, random_case, run_torch_module
-from rnnbook.torch.fused import FusedLSTM, lstm_cell
+from rnnbook.torch.fused import FusedLSTM, compiled_cell
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 COMPILER = pytest.mark.skipif(
@@ -56,17 +56,23 @@ def test_uncompiled_fused_lstm_matches_torch_nn(seed):
     _compare("eager", torch.float64, 1e-10, seed=seed)
 
 
-def test_cell_is_the_lstm_step_without_its_matmul():
+def test_the_fused_cell_is_the_books_lstm_cell():
+    # No third copy of the LSTM equations: FusedLSTM compiles rnnbook.torch.lstm_cell itself.
+    assert compiled_cell("eager") is rtorch.lstm_cell
+
+
+def test_lstm_cell_is_the_lstm_step_after_its_input_matmul():
     torch.manual_seed(0)
-    N, H = 3, 5
-    xw, h, c = (
-        torch.randn(N, 4 * H, dtype=torch.float64),
+    N, D, H = 3, 2, 5
+    x, h, c = (
+        torch.randn(N, D, dtype=torch.float64),
         torch.randn(N, H, dtype=torch.float64),
         torch.randn(N, H, dtype=torch.float64),
     )
+    w_ih = torch.randn(4 * H, D, dtype=torch.float64)
     w_hh = torch.randn(4 * H, H, dtype=torch.float64)
-    want = rtorch.lstm_step(xw, h, c, w_hh, None)
-    got = lstm_cell(xw + h @ w_hh.T, c)
+    want = rtorch.lstm_step_forward(x @ w_ih.T, h, c, w_hh, None)
+    got = rtorch.lstm_cell(x, h, c, w_ih, w_hh)
     for a, b in zip(got, want):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-14)
 

@@ -369,11 +369,11 @@ def test_numpy_perceptron_bad_input():
 
 def test_torch_perceptron_is_a_linear_map_of_the_flattened_sequence():
     torch.manual_seed(0)
-    model = rt.Perceptron(3, 4, 2, dtype=F64)
+    model = rt.FlatMLP(3, 4, 2, dtype=F64)
     x = torch.randn(5, 4, 3, dtype=F64)
     W, b = model.layers[0].weight, model.layers[0].bias
     assert torch.allclose(model(x), x.reshape(5, 12) @ W.T + b)
-    mlp = rt.Perceptron(3, 4, 2, hidden_sizes=(6,))
+    mlp = rt.FlatMLP(3, 4, 2, hidden_sizes=(6,))
     assert sum(p.numel() for p in mlp.parameters()) == 12 * 6 + 6 + 6 * 2 + 2
     with pytest.raises(ValueError, match=r"\(N, 4, 3\)"):
         model(torch.randn(5, 5, 3, dtype=F64))

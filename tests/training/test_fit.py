@@ -8,7 +8,7 @@ import torch
 
 from rnnbook.data.synthetic import adding_problem
 from rnnbook.torch import SequenceModel
-from rnnbook.torch.utils import snap_to_float32_
+from rnnbook.torch.optim import snap_to_float32_
 from rnnbook.training.supervised import evaluate_task, fit, task_loss
 
 
@@ -183,12 +183,12 @@ def test_snap_to_float32_rounds_float64_only():
 
 
 def test_numpy_snap_matches_torch():
-    from rnnbook.numpy.optim import snap_to_float32
+    from rnnbook.numpy.optim import snap_to_float32_ as numpy_snap_to_float32_
 
     a = np.random.default_rng(0).normal(size=(4, 5))
     a[0, 0] = 1e300
     t = torch.tensor(a)
-    snap_to_float32({"a": a, "i": np.arange(3)})
+    numpy_snap_to_float32_({"a": a, "i": np.arange(3)})
     snap_to_float32_(t)
     assert np.array_equal(a, t.numpy())
     assert a[0, 0] == 1e300 and np.array_equal(

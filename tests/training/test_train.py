@@ -10,7 +10,7 @@ import rnnbook.numpy as rnp
 import rnnbook.torch as rtorch
 from conftest import CELLS
 from rnnbook.data.text import Vocabulary, batchify, bptt_windows, split_train_val
-from rnnbook.numpy.optim import SGD, Adagrad, Adam, clip_grad_norm, snap_to_float32
+from rnnbook.numpy.optim import SGD, Adagrad, Adam, clip_grad_norm_, snap_to_float32_
 from rnnbook.training.checkpoint import (
     checkpoint_info,
     load_checkpoint,
@@ -108,9 +108,9 @@ def test_loop_equals_a_hand_written_truncated_bptt_loop():
         if k % len(windows) == 0:
             state = None  # a new pass starts from zeros
         loss, state = ref.loss_and_grads(*windows[k % len(windows)], state)
-        norms.append(clip_grad_norm(ref.grads, 0.5))
+        norms.append(clip_grad_norm_(ref.grads, 0.5))
         ref_opt.step(ref.grads)
-        snap_to_float32(
+        snap_to_float32_(
             ref.params
         )  # train keeps float64 parameters on the float32 grid
         losses.append(loss)

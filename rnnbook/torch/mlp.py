@@ -1,14 +1,15 @@
-"""A perceptron baseline for sequence tasks: no memory, no time axis, a fixed-size input.
+"""``FlatMLP``: a multilayer perceptron over the flattened window, the feed-forward baseline for sequence tasks.
 
-The perceptron sees the whole sequence at once, flattened into one vector of ``T d_x`` numbers:
+No memory, no time axis, a fixed-size input. The model sees the whole sequence at once, flattened into one vector of ``T d_x`` numbers:
 
     y = W_2 ReLU(W_1 vec(x_1, ..., x_T) + b_1) + b_2        (hidden_sizes=(d_1,))
     y = W vec(x_1, ..., x_T) + b                             (hidden_sizes=(): Rosenblatt's linear unit)
 
 It has no notion of order or of time: moving a pattern by one step changes which weights it meets,
 and its parameter count grows with ``T``. It can only read sequences of the length it was built
-for. With ``hidden_sizes`` it is a multilayer perceptron; the classic learning rule of the
-single-layer perceptron is :class:`rnnbook.numpy.Perceptron`.
+for. With ``hidden_sizes`` it is a multilayer perceptron, without them a linear unit (an MLP with
+no hidden layer) trained by gradient descent; Rosenblatt's perceptron with its own learning rule
+is :class:`rnnbook.numpy.Perceptron`, a different model (hence the different name).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from torch import Tensor, nn
 
 from .._shapes import positive_int
 
-__all__ = ["Perceptron"]
+__all__ = ["FlatMLP"]
 
 
-class Perceptron(nn.Module):
-    """``Perceptron(input_size, seq_len, output_size, hidden_sizes=(), device=None, dtype=None)``.
+class FlatMLP(nn.Module):
+    """``FlatMLP(input_size, seq_len, output_size, hidden_sizes=(), device=None, dtype=None)``.
 
     ``forward(x)`` maps ``(N, T, d_x)`` with ``T == seq_len`` to ``(N, output_size)``. Parameters:
     ``layers.{2k}.weight`` ``(d_{k+1}, d_k)`` and ``.bias``, with ``d_0 = seq_len * d_x`` and the

@@ -1,4 +1,8 @@
-"""Gradient-norm clipping written with torch operations (the mirror of :func:`rnnbook.numpy.optim.clip_grad_norm`).
+"""Gradient-norm clipping and float32 snapping for torch parameters: the mirror of :mod:`rnnbook.numpy.optim`.
+
+The two functions both backends have, under the same names (trailing underscore: in place, as
+in torch): :func:`clip_grad_norm_` and :func:`snap_to_float32_`. The optimisers themselves are
+:mod:`torch.optim`'s (:mod:`rnnbook.numpy.optim` re-implements them with the same update rules).
 
 Pascanu, Mikolov, Bengio (2013): when the global norm ``||g||`` of all gradients exceeds a
 threshold, rescale them together, ``g <- threshold g / ||g||``, keeping the update's direction.
