@@ -41,6 +41,14 @@ the median and the minimum of the timed calls. Every time is also given
   work done, and the fraction of peak says how close the layer comes to doing nothing but
   matrix products at full speed.
 
+The ``floors`` part (:mod:`benchmarks.floors`) divides each implementation's time by its *own*
+floor, measured in the same run: rnnbook.numpy and the CS231n-style peer (:mod:`benchmarks.peer`,
+a per-step NumPy LSTM written from the equations) by ``matmuls only (NumPy)``, rnnbook.torch by
+``matmuls only (torch.mm)``; with one thread and with the machine's thread count, at the main size
+and at a small one (N=8, T=100, d_x=32, d_h=64) where per-step overhead dominates. Targets: 1.15
+at the main size, 1.5 at the small one, and the peer at least 1.5 times slower than rnnbook.numpy
+with one thread. ``--compare`` re-measures these ratios and prints them beside the committed ones.
+
 It also measures how the step time scales with ``T`` and ``d_h`` (LSTM), the speed-up of
 minGRU's parallel scan over its sequential loop for ``T`` up to 4096, and, when CUDA is
 available, an LSTM whose per-step cell is fused by ``torch.compile``
@@ -57,7 +65,7 @@ From the repository root, with the project's virtualenv::
     .venv/bin/python benchmarks/run.py --help             # the same entry point as a script
     .venv/bin/python -m benchmarks.profile LSTM rnnbook.numpy   # where one implementation's step spends its time
 
-Options: ``--parts`` (any of ``main scaling mingru gpu``), ``--repeats`` (timed rounds per
+Options: ``--parts`` (any of ``main floors scaling mingru gpu``), ``--compare``, ``--repeats`` (timed rounds per
 measurement), ``--threads`` (torch and BLAS threads; default: the machine's default, reported
 in the results), ``--implementations`` (what the main part times), ``--no-rerun``, ``--out``
 (the JSON file). The printed table and the JSON file hold the same

@@ -39,6 +39,7 @@ TORCH_NN_NATIVE = "torch.nn (oneDNN off)"
 RNNBOOK_TORCH = "rnnbook.torch"
 RNNBOOK_NUMPY = "rnnbook.numpy"
 FUSED = "rnnbook.torch fused"
+PEER = "CS231n-style NumPy LSTM"  # benchmarks.peer
 IMPLEMENTATIONS = (TORCH_NN, TORCH_NN_NATIVE, RNNBOOK_TORCH, RNNBOOK_NUMPY)
 #: Floors: steps that do only the matrix products of a training step (see :func:`matmul_only_step`).
 MATMULS_NUMPY = "matmuls only (NumPy)"
@@ -244,6 +245,12 @@ def make_steps(
                 "numpy" if name == MATMULS_NUMPY else "torch",
                 seed=seed,
             )
+        elif name == PEER:
+            from .peer import peer_step
+
+            if cell != "LSTM":
+                raise ValueError(f"{PEER} is an LSTM, got cell {cell!r}")
+            steps[name] = peer_step(state, x.cpu().numpy())
         elif name == FUSED:
             from rnnbook.torch.fused import FusedLSTM
 
@@ -254,7 +261,7 @@ def make_steps(
             steps[name] = _torch_step(fused, x)
         else:
             raise ValueError(
-                f"unknown implementation {name!r}; expected one of {MEASURED + (FUSED,)}"
+                f"unknown implementation {name!r}; expected one of {MEASURED + (FUSED, PEER)}"
             )
     return steps
 

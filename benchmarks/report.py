@@ -17,6 +17,7 @@ from .core import (
     is_floor,
     split_rerun,
 )
+from .floors import FLOOR_TARGETS, OWN_FLOOR, check_floor_targets
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "cpu.json"
 #: One colour per implementation in every figure (matplotlib's default cycle); others take the next ones.
@@ -116,6 +117,67 @@ def targets_table(results: dict[str, Any]) -> str:
     )
 
 
+def floors_table(
+    rows: Iterable[dict[str, Any]], compare: Iterable[dict[str, Any]] = ()
+) -> str:
+    """One line per (threads, size, cell): each implementation's time over its own floor.
+
+    With ``compare`` (the rows of another run, e.g. the committed one), each ratio is followed by
+    that run's in brackets, so a slowdown shows.
+    """
+    rows = list(rows)
+    other = {(r["threads"], r["size"], r["cell"], r["impl"]): r for r in compare}
+    impls = [i for i in OWN_FLOOR if any(r["impl"] == i for r in rows)]
+    keys = sorted(
+        {(r["threads"], r["size"], r["cell"]) for r in rows},
+        key=lambda k: (
+            k[0],
+            list(FLOOR_TARGETS).index(k[1]) if k[1] in FLOOR_TARGETS else 9,
+            CELLS.index(k[2]),
+        ),
+    )
+    lines = []
+    for threads, size, cell in keys:
+        line = [str(threads), size, cell]
+        for impl in impls:
+            r = next(
+                (
+                    r
+                    for r in rows
+                    if (r["threads"], r["size"], r["cell"], r["impl"])
+                    == (threads, size, cell, impl)
+                ),
+                None,
+            )
+            if r is None:
+                line.append("")
+                continue
+            text = f"{r['ratio_min']:.2f}"
+            old = other.get((threads, size, cell, impl))
+            if old is not None:
+                text += f" [{old['ratio_min']:.2f}]"
+            line.append(text)
+        lines.append(line)
+    header = ["threads", "size", "cell"] + [f"{i} / floor" for i in impls]
+    return _table(header, lines, left=2)
+
+
+def floor_targets_table(rows: Iterable[dict[str, Any]]) -> str:
+    """Every floor target (see :func:`benchmarks.floors.check_floor_targets`): limit, value, met or not."""
+    lines = [
+        [
+            t["what"],
+            str(t["threads"]),
+            t["size"],
+            (">= " if t["what"].startswith("peer") else "<= ") + f"{t['limit']:.2f}",
+            f"{t['value']:.2f}",
+            "met" if t["met"] else "NOT met",
+        ]
+        for t in check_floor_targets(rows)
+    ]
+    return _table(["target", "threads", "size", "limit", "measured", ""], lines)
+
+
 def mingru_table(part: dict[str, Any]) -> str:
     """minGRU: parallel scan and sequential loop against T."""
     if not part.get("measured"):
@@ -151,6 +213,14 @@ def format_report(results: dict[str, Any]) -> str:
         )
     if "main" in results:
         out += ["", main_table(results), "", targets_table(results)]
+    if "floors" in results:
+        out += [
+            "",
+            "Time over the implementation's own matmul floor (min of the timed calls):",
+            floors_table(results["floors"]),
+            "",
+            floor_targets_table(results["floors"]),
+        ]
     if "scaling" in results:
         rows = [
             [

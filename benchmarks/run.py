@@ -14,7 +14,7 @@ import warnings
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "cpu.json"
-PARTS = ("main", "scaling", "mingru", "gpu")
+PARTS = ("main", "floors", "scaling", "mingru", "gpu")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,6 +55,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "again with OpenBLAS's AVX-512 kernels (benchmarks.core.AVX512_CORETYPE)",
     )
     parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="re-measure the floor ratios (the floors part only) and print them beside the committed "
+        "results' in brackets, so that a slowdown shows; writes no file unless --out is given",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="tiny sizes and few repeats: checks the harness in seconds",
@@ -89,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # torch.backends.mkldnn.flags warns about Intel GPUs
 
     quick = args.quick
+    if args.compare:
+        args.parts = ["floors"]
     if quick:
         core.SETTLE_S = 0.0
     sizes = core.QUICK_SIZES if quick else core.SIZES
@@ -127,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         results["main"] = core.run_main(
             peak, sizes, repeats=repeats, implementations=implementations
         )
+    if "floors" in args.parts:
+        from benchmarks import floors
+
+        results["floors"] = floors.run_floors(
+            floors.QUICK_FLOOR_SIZES if quick else floors.FLOOR_SIZES, repeats=repeats
+        )
     if "scaling" in args.parts:
         kwargs = (
             dict(Ts=(4, 8), d_hs=(4, 8), repeats=2, base=main_shape) if quick else {}
@@ -161,7 +175,18 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(report.format_report(results))
-    out = args.out if args.out is not None else (None if quick else DEFAULT_OUT)
+    if args.compare:
+        committed = report.load(DEFAULT_OUT).get("floors", [])
+        print(
+            "\nFloor ratios now, and [in brackets] in the committed results "
+            f"({DEFAULT_OUT.relative_to(ROOT)}):"
+        )
+        print(report.floors_table(results["floors"], compare=committed))
+    out = (
+        args.out
+        if args.out is not None
+        else (None if quick or args.compare else DEFAULT_OUT)
+    )
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(

@@ -9,7 +9,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import rnnbook.torch as rtorch
-from benchmarks import core, report
+from benchmarks import core, floors, peer, report
 from benchmarks.run import main as run_main
 from conftest import LAYER_NAMES
 
@@ -216,6 +216,21 @@ def test_committed_results_are_complete():
         assert r["flops"] == core.matmul_flops(r["cell"], N, T, d_x, d_h)
         assert r["gflops"] == pytest.approx(r["flops"] / r["min_s"] / 1e9)
     assert results["targets"] == core.check_targets(results["main"])
+    # The floor part: both thread counts of the machine that measured, both sizes, every cell.
+    threads = {1, results["meta"]["cpu_count"]}
+    assert {
+        (r["threads"], r["size"], r["cell"], r["impl"]) for r in results["floors"]
+    } == {
+        (n, s, c, i)
+        for n in threads
+        for s in floors.FLOOR_SIZES
+        for c in core.CELLS
+        for i in floors.OWN_FLOOR
+        if i != core.PEER or c == "LSTM"
+    }
+    for r in results["floors"]:
+        assert (r["N"], r["T"], r["d_x"], r["d_h"]) == floors.FLOOR_SIZES[r["size"]]
+        assert r["ratio_min"] == pytest.approx(r["min_s"] / r["floor_min_s"])
 
 
 def test_fused_step_trains_the_same_lstm(monkeypatch):
@@ -378,3 +393,81 @@ def test_short_names_keep_the_kernel_family_and_the_narrow_table_its_columns():
         "25%",
     ]
     assert wide.splitlines()[2].split()[-4:] == ["0.50", "0.75", "10", "25%"]
+
+
+def test_peer_is_an_lstm_equal_to_torch_nn():
+    """The CS231n-style peer computes torch.nn.LSTM's outputs and gradients (float64, random weights)."""
+    torch.manual_seed(3)
+    N, T, D, H = 3, 6, 4, 5
+    ref = torch.nn.LSTM(D, H).double()
+    x = torch.randn(T, N, D, dtype=torch.float64, requires_grad=True)
+    out, _ = ref(x)
+    out.sum().backward()
+    Wx, Wh, b = peer.weights_from_torch(ref.state_dict())
+    h, caches = peer.lstm_forward(
+        np.swapaxes(x.detach().numpy(), 0, 1), np.zeros((N, H)), Wx, Wh, b
+    )
+    np.testing.assert_allclose(np.swapaxes(h, 0, 1), out.detach().numpy(), atol=1e-13)
+    dx, _, dWx, dWh, db = peer.lstm_backward(np.ones_like(h), caches)
+    np.testing.assert_allclose(np.swapaxes(dx, 0, 1), x.grad.numpy(), atol=1e-12)
+
+    def reordered(g):  # torch's gate order i, f, g, o -> the peer's i, f, o, g
+        i, f, gg, o = np.split(g, 4, axis=0)
+        return np.concatenate([i, f, o, gg], axis=0)
+
+    np.testing.assert_allclose(
+        dWh, reordered(ref.weight_hh_l0.grad.numpy()).T, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        dWx, reordered(ref.weight_ih_l0.grad.numpy()).T, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        db, reordered(ref.bias_ih_l0.grad.numpy()[:, None])[:, 0], atol=1e-12
+    )
+    # As a benchmark step, on the same weights and input as the other implementations.
+    steps = core.make_steps("LSTM", 2, 3, 4, 5, [core.TORCH_NN, core.PEER])
+    a, p = (float(step().sum()) for step in steps.values())
+    assert p == pytest.approx(a, rel=1e-5)
+    with pytest.raises(ValueError, match="is an LSTM"):
+        core.make_steps("GRU", 2, 3, 4, 5, [core.PEER])
+
+
+def test_floor_rows_divide_by_each_implementations_own_floor():
+    times = {
+        core.RNNBOOK_NUMPY: [3.0, 2.0, 4.0],
+        core.MATMULS_NUMPY: [1.0, 1.0, 2.0],
+        core.RNNBOOK_TORCH: [6.0, 5.0],
+        core.MATMULS_TORCH: [2.0, 4.0],
+        core.PEER: [8.0, 9.0, 10.0],
+    }
+    rows = {
+        r["impl"]: r
+        for r in floors.floor_rows(times, threads=1, size="main", cell="LSTM")
+    }
+    assert set(rows) == set(floors.OWN_FLOOR)
+    assert rows[core.RNNBOOK_NUMPY]["ratio_min"] == 2.0
+    assert rows[core.RNNBOOK_NUMPY]["ratio_median"] == 3.0
+    assert (
+        rows[core.RNNBOOK_TORCH]["ratio_min"] == 2.5
+    )  # 5 / 2, against torch.mm's floor
+    assert rows[core.PEER]["floor"] == core.MATMULS_NUMPY
+    (peer_row,) = floors.peer_ratios(rows.values())
+    assert peer_row["speedup_min"] == 4.0  # 8 / 2: the peer's time over rnnbook.numpy's
+    verdicts = {
+        (t["what"], t["met"]) for t in floors.check_floor_targets(rows.values())
+    }
+    assert verdicts == {
+        ("rnnbook.numpy LSTM", False),  # 2.0 > 1.15
+        ("rnnbook.torch LSTM", False),
+        ("peer / rnnbook.numpy LSTM", True),  # 4.0 >= 1.5
+    }
+
+
+def test_quick_floors_and_compare_print_ratios_beside_the_committed_ones(capsys):
+    assert run_main(["--quick", "--compare"]) == 0
+    text = capsys.readouterr().out
+    assert "Time over the implementation's own matmul floor" in text
+    assert "Floor ratios now, and [in brackets] in the committed results" in text
+    committed = report.load()["floors"]
+    first = next(r for r in committed if r["impl"] == core.RNNBOOK_NUMPY)
+    assert f"[{first['ratio_min']:.2f}]" in text
