@@ -1,4 +1,4 @@
-"""Measurements behind the comparison chapter: what a model can see, how fast it trains, what it costs.
+"""Measurements behind the comparison chapter: what a model can see, how many steps it must take in turn.
 
 The chapter *Comparisons* sets a perceptron, a temporal convolutional network (TCN), recurrent
 networks and a causal Transformer side by side on the same tasks, trained by the same loop
@@ -12,12 +12,13 @@ every model is measured the same way:
 * :func:`sequential_steps`: how many operations must run one after another along the time axis
   in a forward pass over ``T`` steps (``T`` per layer for a recurrent layer, one per
   convolution for a TCN, one per block for a Transformer).
-* :func:`time_training_step` and :func:`loglog_slope`: wall time of a forward and backward pass,
-  and the growth exponent ``p`` of a fitted ``time ~ T^p``.
-* :func:`count_parameters`, :func:`smallest_passing`: parameter counts, and the smallest model
-  of a sweep that reaches a score threshold.
+* :func:`loglog_slope`: the growth exponent ``p`` of a fitted ``y ~ x^p`` (for instance of the
+  wall time of a training step, :func:`rnnbook.analysis.cost.time_training_step`, against ``T``).
+* :func:`smallest_passing`: the smallest model of a sweep that reaches a score threshold
+  (parameter counts: :func:`rnnbook.analysis.cost.count_parameters`).
 * :func:`pca_project`: hidden-state trajectories projected on their leading principal axes.
-* :func:`markdown_table`: the chapter's summary table, built from measured values.
+
+The chapter's summary table is built with :func:`rnnbook.book.display.markdown_table`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Language-model helpers shared by both backends: perplexity and sampling with temperature.
+"""A trained character language model read back: sampling with temperature, hidden states.
+
+Perplexity and bits per character are in :mod:`rnnbook.training.metrics`.
 
 :func:`sample` works with :class:`rnnbook.numpy.CharModel` and :class:`rnnbook.torch.CharModel`
 alike (it dispatches on the model's type, and imports nothing from torch for a NumPy model).

@@ -1,4 +1,4 @@
-"""One training loop for character language models of both backends: truncated BPTT with carried state.
+"""Training of character language models of both backends: truncated BPTT with carried state.
 
 The training text is cut into ``N = batch_size`` contiguous streams (:func:`rnnbook.data.text.batchify`,
 shape ``(L, N)``) and read in consecutive windows of ``T = seq_len`` steps. Each step:
@@ -13,7 +13,8 @@ shape ``(L, N)``) and read in consecutive windows of ``T = seq_len`` steps. Each
 
 Every ``eval_every`` steps (and after the last one) the model is scored on the validation
 text, also read in consecutive windows with the state carried, and a checkpoint can be
-written. Torch is imported only for torch models, so the NumPy backend needs only NumPy
+written. Each step is one step of :func:`rnnbook.training.loop.run_steps`, the loop every trainer
+in the package runs. Torch is imported only for torch models, so the NumPy backend needs only NumPy
 (and tqdm when a progress bar is asked for).
 """
 

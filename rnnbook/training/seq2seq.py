@@ -2,7 +2,8 @@
 
 :func:`rnnbook.training.supervised.fit` trains models that map one input array to one output; an encoder-decoder
 needs five arrays per batch (source, source lengths, decoder inputs, targets, target mask), so it
-has this loop of its own: the same seeded mini-batches, Adam by default, global-norm clipping and
+has this trainer of its own on the same :func:`rnnbook.training.supervised.train_minibatches`: the
+same seeded mini-batches, Adam by default, global-norm clipping and
 periodic held-out evaluation, recorded in the same :class:`rnnbook.training.loop.History`.
 
 * :func:`fit_seq2seq` trains a :class:`rnnbook.torch.Seq2Seq` with teacher forcing;

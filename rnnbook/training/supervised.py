@@ -1,12 +1,14 @@
-"""Supervised training of Torch task models on fixed arrays: the loop behind the task experiments.
+"""Supervised training of Torch task models on fixed arrays: the trainer behind the task experiments.
 
 The chapters on the gradient problem, gating, bidirectional and deep RNNs train
 :class:`rnnbook.torch.SequenceModel` s on seeded synthetic tasks (:mod:`rnnbook.data.synthetic`). This
-module is their one training loop: mini-batches drawn by a seeded generator, a loss
+module is their trainer: mini-batches drawn by a seeded generator (:func:`train_minibatches`,
+which the encoder-decoders' trainer shares), a loss
 (``"mse"`` for regression such as the adding problem, ``"cross_entropy"`` for classes at the
 last step or at every step such as copy memory), optional global-norm clipping (Pascanu et
-al. 2013), and periodic evaluation on held-out data. The language model has its own loop
-with carried state in :mod:`rnnbook.training.lm`.
+al. 2013), and periodic evaluation on held-out data, all run by :func:`rnnbook.training.loop.run_steps`,
+the loop that the language-model trainer (:mod:`rnnbook.training.lm`, windows of text with the
+state carried) runs too.
 """
 
 from __future__ import annotations
