@@ -15,6 +15,10 @@ import warnings
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "cpu.json"
 PARTS = ("main", "floors", "scaling", "mingru", "gpu")
+#: What runs without --parts: everything but the floors, which have a file of their own.
+DEFAULT_PARTS = ("main", "scaling", "mingru", "gpu")
+#: The committed floor ratios (``--parts floors --out`` this file), read by ``--compare``.
+FLOORS_OUT = ROOT / "benchmarks" / "results" / "floors.json"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -26,8 +30,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--parts",
         nargs="+",
         choices=PARTS,
-        default=list(PARTS),
-        help="what to measure (default: all)",
+        default=list(DEFAULT_PARTS),
+        help="what to measure (default: all but floors; the floor ratios are measured with "
+        f"--parts floors --out {FLOORS_OUT.relative_to(ROOT)}, or re-measured by --compare)",
     )
     parser.add_argument(
         "--repeats",
@@ -176,17 +181,18 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.format_report(results))
     if args.compare:
-        committed = report.load(DEFAULT_OUT).get("floors", [])
+        committed = report.load(FLOORS_OUT).get("floors", [])
         print(
             "\nFloor ratios now, and [in brackets] in the committed results "
-            f"({DEFAULT_OUT.relative_to(ROOT)}):"
+            f"({FLOORS_OUT.relative_to(ROOT)}):"
         )
         print(report.floors_table(results["floors"], compare=committed))
-    out = (
-        args.out
-        if args.out is not None
-        else (None if quick or args.compare else DEFAULT_OUT)
-    )
+    if args.out is not None:
+        out = args.out
+    elif quick or args.compare:
+        out = None
+    else:  # the floors alone go to their own file, never over the main results
+        out = FLOORS_OUT if list(args.parts) == ["floors"] else DEFAULT_OUT
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(

@@ -216,7 +216,14 @@ def test_committed_results_are_complete():
         assert r["flops"] == core.matmul_flops(r["cell"], N, T, d_x, d_h)
         assert r["gflops"] == pytest.approx(r["flops"] / r["min_s"] / 1e9)
     assert results["targets"] == core.check_targets(results["main"])
-    # The floor part: both thread counts of the machine that measured, both sizes, every cell.
+
+
+def test_committed_floor_ratios_are_complete():
+    """benchmarks/results/floors.json: both thread counts of the machine that measured, both sizes, every cell."""
+    from benchmarks.run import FLOORS_OUT
+
+    results = report.load(FLOORS_OUT)
+    assert not results["meta"]["quick"]
     threads = {1, results["meta"]["cpu_count"]}
     assert {
         (r["threads"], r["size"], r["cell"], r["impl"]) for r in results["floors"]
@@ -468,6 +475,8 @@ def test_quick_floors_and_compare_print_ratios_beside_the_committed_ones(capsys)
     text = capsys.readouterr().out
     assert "Time over the implementation's own matmul floor" in text
     assert "Floor ratios now, and [in brackets] in the committed results" in text
-    committed = report.load()["floors"]
+    from benchmarks.run import FLOORS_OUT
+
+    committed = report.load(FLOORS_OUT)["floors"]
     first = next(r for r in committed if r["impl"] == core.RNNBOOK_NUMPY)
     assert f"[{first['ratio_min']:.2f}]" in text
