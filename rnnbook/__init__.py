@@ -35,7 +35,7 @@ Around them, grouped by role; imports flow one way, from each group to the ones 
    (``compare``), parameters and time (``cost``), ``streaming``, and a trained language model
    read back (``language``);
 5. the book and its users: :mod:`rnnbook.book.display` (glue and listings for the chapters,
-   exercise checkers), :mod:`rnnbook.viz` (figures) and :mod:`rnnbook.cli`
+   exercise checkers), :mod:`rnnbook.viz` (figures) and ``rnnbook.cli``
    (``python -m rnnbook train --help`` trains the character model from the command line).
 
 ``import rnnbook.numpy`` needs only NumPy; ``import rnnbook.torch`` needs PyTorch.

@@ -14,9 +14,9 @@ This module runs both the same way and measures them: :func:`stream_step` advanc
 step (a recurrent layer called on a length-1 sequence with its state carried in ``hx``; a
 :class:`~rnnbook.torch.CausalTransformer` through its :meth:`~rnnbook.torch.CausalTransformer.step`),
 :func:`stream` runs a whole sequence that way, :func:`state_numel` / :func:`state_nbytes` count what
-is kept, and :func:`latency_at` times one step at chosen context lengths. :func:`median_seconds`
-times any call, and :func:`count_parameters` / :func:`parameter_bytes` give a model's size at a
-chosen precision. The chapter *RNNs today* uses all of them.
+is kept, and :func:`latency_at` times one step at chosen context lengths (with
+:func:`rnnbook.analysis.cost.median_seconds`, which times any call; :mod:`rnnbook.analysis.cost`
+also gives a model's size at a chosen precision). The chapter *RNNs today* uses all of them.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ For the chapters on bidirectional RNNs and encoder-decoders:
   whether its symbol occurs again later in the sequence. The label depends only on the future, so a
   left-to-right RNN can at best guess it from the position (:func:`repeats_later_causal_accuracy`
   gives that ceiling exactly) while a bidirectional one can be perfect.
-* Scores for decoded sequences: :func:`unpad`, :func:`exact_match`, :func:`token_accuracy`.
+* :func:`unpad`: padded rows cut to their lengths, for the scores of decoded sequences
+  (:func:`rnnbook.training.metrics.exact_match`, :func:`rnnbook.training.metrics.token_accuracy`).
 
 Held-out sets are drawn with a different seed (for example ``seed=0`` to train, ``seed=1`` to
 test). With short sequences the same string can occur in both; with ``10^L`` strings of length

@@ -552,7 +552,7 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, **kwargs: Any) 
     """Build a recurrent layer by name: ``"rnn"``, ``"lstm"`` or ``"gru"``.
 
     The mirror of :func:`rnnbook.torch.recurrent.make_recurrent` (which also has ``impl=``); both
-    look the class up with :func:`rnnbook._cells.resolve_cell` (ValueError for an unknown cell or
+    look the class up with ``rnnbook._cells.resolve_cell`` (ValueError for an unknown cell or
     one this backend lacks). ``kwargs`` go to the layer's constructor.
     """
     import rnnbook.numpy as backend

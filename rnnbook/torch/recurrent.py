@@ -305,7 +305,7 @@ def make_recurrent(
     """Build a recurrent layer by name: ``"rnn"``, ``"lstm"``, ``"gru"``, ``"mingru"`` or ``"minlstm"``.
 
     The mirror of :func:`rnnbook.numpy.recurrent.make_recurrent`, plus ``impl``; both look the
-    class up with :func:`rnnbook._cells.resolve_cell`. ``kwargs`` go to the layer's constructor.
+    class up with ``rnnbook._cells.resolve_cell``. ``kwargs`` go to the layer's constructor.
 
     ``impl="rnnbook"`` (default) builds the book's layer, written from the equations with an
     explicit loop over time. ``impl="torch.nn"`` builds torch.nn's fused layer of the same cell

@@ -2,7 +2,8 @@
 
 :func:`perplexity` and :func:`bits_per_char` read a mean cross-entropy in nats; :func:`exact_match`
 and :func:`token_accuracy` score decoded sequences against their targets (the encoder-decoder
-chapters); :func:`task_loss` is the loss and accuracy of one batch of a task model.
+chapters); :func:`rnnbook.training.supervised.task_loss` gives the loss and accuracy of one batch of a
+task model.
 """
 
 from __future__ import annotations

@@ -6,9 +6,7 @@ that the book prints must come out the same on any machine. Two small tools serv
 * :class:`Spread`, what :func:`spread` returns: the median, lowest and highest of a metric
   over seeds (the book reports the median and the range, as error bars in plots);
 * :func:`round_sig`: a value rounded to ``digits`` significant digits, the form in which
-  the chapters print and glue their measurements;
-* :func:`decay_per_step`: the factor by which a gradient norm shrinks (or grows) per step back
-  in time, from a straight line fitted to its logarithm against the lag.
+  the chapters print and glue their measurements.
 """
 
 from __future__ import annotations
